@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Load test of a real server with wrk (2 threads, 32 connections, 20 s per
+# endpoint by default). Usage:
+#   bench/run.sh embedded            # SQLite + in-process cache
+#   bench/run.sh postgres            # PostgreSQL + Redis on 127.0.0.1
+# Environment: DURATION (20s), THREADS (2), CONNECTIONS (32), PORT (18080),
+#   PG_URL (postgres://root@127.0.0.1:5432/test), REDIS (redis://127.0.0.1:6379/14),
+#   PATHS (space-separated; default "/core/plans/ /core/health/").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend="${1:-embedded}"
+DURATION="${DURATION:-20s}"; THREADS="${THREADS:-2}"; CONNECTIONS="${CONNECTIONS:-32}"
+PORT="${PORT:-18080}"; PATHS="${PATHS:-/core/plans/ /core/health/}"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+
+work="$(mktemp -d)"
+server=""; pg=""; schema=""
+cleanup() {
+  [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+  [ -n "$schema" ] && { psql "$pg" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/cvimprover" ./cmd/cvimprover
+export DATA_DIR="$work/data" LISTEN_ADDR="127.0.0.1:$PORT" LOG_LEVEL=warn LOG_FORMAT=text
+case "$backend" in
+  embedded) ;;
+  postgres)
+    pg="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
+    schema="bench_$$"
+    psql "$pg" -qc "CREATE SCHEMA $schema" >/dev/null
+    export DATABASE_URL="$pg?search_path=$schema" REDIS_URL="${REDIS:-redis://127.0.0.1:6379/14}" CACHE_PREFIX="bench$$:"
+    ;;
+  *) echo "backend must be embedded or postgres" >&2; exit 2 ;;
+esac
+
+"$work/cvimprover" serve >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+echo "backend=$backend threads=$THREADS connections=$CONNECTIONS duration=$DURATION"
+for p in $PATHS; do
+  curl -fs "http://127.0.0.1:$PORT$p" >/dev/null   # warm the cache
+  echo "== GET $p"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$PORT$p" \
+    | grep -E "Requests/sec|Latency  |99%|Non-2xx|Socket errors"
+done

@@ -1,0 +1,223 @@
+// Package app wires the service together from the configuration: store,
+// cache, job queue, services and the HTTP server, with their start and stop
+// order. cmd/cvimprover only parses the subcommand and calls into here.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/cvimprover/cvimprover/internal/billing"
+	"github.com/cvimprover/cvimprover/internal/cache"
+	"github.com/cvimprover/cvimprover/internal/config"
+	"github.com/cvimprover/cvimprover/internal/httpapi"
+	"github.com/cvimprover/cvimprover/internal/jobs"
+	"github.com/cvimprover/cvimprover/internal/metrics"
+	"github.com/cvimprover/cvimprover/internal/store"
+)
+
+// App is a running instance's dependencies.
+type App struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	DB      *store.DB
+	Cache   cache.Cache
+	Queue   *jobs.Queue
+	Plans   *billing.Service
+	HTTP    *httpapi.Server
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Options select what an instance runs.
+type Options struct {
+	// Work runs job workers and periodic jobs in this process.
+	Work bool
+	// Migrate applies migrations and seeds plans at start.
+	Migrate bool
+}
+
+// New opens every dependency. Unreachable services configured explicitly
+// fail here with a clear message (CONTRACT §1).
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
+	if err := cfg.EnsureSecret(); err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, Metrics: metrics.New()}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	if opts.Migrate {
+		if err := a.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := a.openCache(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Plans = &billing.Service{Store: db, Cache: a.Cache, Logger: logger}
+	if opts.Migrate {
+		if _, err := a.SeedPlans(ctx, io.Discard); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	a.Queue = jobs.New(db, jobs.Options{Work: opts.Work, Logger: logger})
+	a.registerJobs()
+	a.HTTP = &httpapi.Server{
+		Config:  cfg,
+		Logger:  logger,
+		Metrics: a.Metrics,
+		DB:      db,
+		Cache:   a.Cache,
+		Plans:   a.Plans,
+	}
+	return a, nil
+}
+
+func (a *App) openCache(ctx context.Context) error {
+	local, err := cache.NewMemory(cache.Options{Prefix: a.Config.CachePrefix, Logger: a.Logger})
+	if err != nil {
+		return err
+	}
+	if a.Config.RedisURL == "" {
+		a.Cache = local
+		return nil
+	}
+	r, err := cache.NewRedis(ctx, a.Config.RedisURL, cache.Options{Prefix: a.Config.CachePrefix, Logger: a.Logger})
+	if err != nil {
+		local.Close()
+		return fmt.Errorf("REDIS_URL: Redis does not answer: %w", err)
+	}
+	a.Cache = cache.NewResilient(r, local)
+	return nil
+}
+
+// Migrate applies our schema and River's.
+func (a *App) Migrate(ctx context.Context) error {
+	return a.DB.Migrate(ctx, func(ctx context.Context) error { return jobs.Migrate(ctx, a.DB) })
+}
+
+// SeedPlans guarantees the four plans of CONTRACT §4, printing the
+// original's progress lines to out.
+func (a *App) SeedPlans(ctx context.Context, out io.Writer) (created int, err error) {
+	fmt.Fprintln(out, "🔧 Seeding plans...")
+	for _, s := range billing.Seeds {
+		p := billing.Plan{Name: s.Name, Description: s.Description, Order: s.Order}
+		if s.MonthlyKey != "" {
+			v := a.Config.StripePrices[s.MonthlyKey]
+			p.PriceMonthly = &v
+		}
+		if s.YearlyKey != "" {
+			v := a.Config.StripePrices[s.YearlyKey]
+			p.PriceYearly = &v
+		}
+		res, err := a.DB.EnsurePlan(ctx, p)
+		if err != nil {
+			return created, err
+		}
+		if res == store.SeedCreated {
+			created++
+			fmt.Fprintf(out, "✅ Created plan: %s\n", s.Name)
+		} else {
+			fmt.Fprintf(out, "⏩ Plan '%s' already exists. Skipping.\n", s.Name)
+		}
+	}
+	if a.Plans != nil {
+		_ = a.Plans.InvalidatePlans(ctx)
+	}
+	fmt.Fprintln(out, "🎉 Plan seeding complete.")
+	return created, nil
+}
+
+func (a *App) registerJobs() {
+	river.AddWorker(a.Queue.Workers, &jobs.CleanupWorker{DB: a.DB, Logger: a.Logger})
+	days := a.Config.RetentionDays
+	a.Queue.AddPeriodic(24*time.Hour, func() river.JobArgs { return jobs.CleanupArgs{RetentionDays: days} })
+}
+
+// Close releases everything.
+func (a *App) Close() {
+	if a.Cache != nil {
+		a.Cache.Close()
+	}
+	if a.DB != nil {
+		a.DB.Close()
+	}
+}
+
+// Serve runs the HTTP server (and the queue) until ctx is cancelled, then
+// drains in-flight requests and jobs.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if err := a.Queue.Start(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.HTTP.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Logger.Info("listening", "addr", ln.Addr().String(), "database", a.DB.Dialect, "cache", a.Cache.Name(),
+		"ai_provider", a.Config.AIProvider)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	a.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.Logger.Warn("http shutdown", "err", err)
+	}
+	if err := a.Queue.Stop(sctx); err != nil {
+		a.Logger.Warn("queue shutdown", "err", err)
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// Work runs only the job workers until ctx is cancelled.
+func (a *App) Work(ctx context.Context) error {
+	if err := a.Queue.Start(ctx); err != nil {
+		return err
+	}
+	a.Logger.Info("worker started", "database", a.DB.Dialect)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	return a.Queue.Stop(sctx)
+}
+
+// Stderr is where command output that is not a result goes.
+var Stderr io.Writer = os.Stderr

@@ -1,0 +1,147 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Resilient keeps the application serving while its primary (Redis) is unavailable
+// (CONTRACT §9). Only errors satisfying errors.Is(err, ErrUnavailable) trigger the fallback;
+// other errors (a wrong command, a cancelled context) are returned as they are, since hiding
+// them would hide bugs.
+//
+// While the primary is unavailable:
+//   - Get is a miss, Set and Delete do nothing and return nil: a cache is an optimisation, so a
+//     request never fails because of it. Deletes are also applied locally. A Delete that could
+//     not reach Redis is lost, so values cached there must carry TTLs short enough to bound
+//     the staleness.
+//   - Hit, Peek, Undo and Record use the local limiter: limits become per process and counts
+//     made during the outage are forgotten when Redis returns (CONTRACT §9: "rate limits fall
+//     back to per-process limits").
+//   - SetNX uses the local cache, so once-only/lock semantics hold per process only.
+//   - DeletePrefix clears both and returns the primary's error: it is an operator action,
+//     whose caller must learn that Redis was not cleared.
+//   - Ping returns the primary's error, so health checks report the outage.
+//
+// Recovery needs nothing: the primary's breaker lets a probe through after its cool-down and
+// calls go back to it as soon as it answers.
+type Resilient struct {
+	primary, local Cache
+	stats          counters
+}
+
+var _ Cache = (*Resilient)(nil)
+
+// NewResilient wraps primary (normally *Redis) with local (normally *Memory, with its own
+// prefix or the same one). Close closes both.
+func NewResilient(primary, local Cache) *Resilient {
+	return &Resilient{primary: primary, local: local}
+}
+
+// down reports whether err means the primary is unavailable, counting the error either way.
+func (r *Resilient) down(err error) bool {
+	if err == nil {
+		return false
+	}
+	r.stats.errors.Add(1)
+	if errors.Is(err, ErrUnavailable) {
+		r.stats.fallbacks.Add(1)
+		return true
+	}
+	return false
+}
+
+func (r *Resilient) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	val, ok, err := r.primary.Get(ctx, key)
+	if r.down(err) {
+		val, ok, err = nil, false, nil
+	}
+	if err == nil {
+		if ok {
+			r.stats.hits.Add(1)
+		} else {
+			r.stats.misses.Add(1)
+		}
+	}
+	return val, ok, err
+}
+
+func (r *Resilient) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	if err := r.primary.Set(ctx, key, val, ttl); !r.down(err) {
+		return err
+	}
+	return nil
+}
+
+func (r *Resilient) SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error) {
+	ok, err := r.primary.SetNX(ctx, key, val, ttl)
+	if r.down(err) {
+		return r.local.SetNX(ctx, key, val, ttl)
+	}
+	return ok, err
+}
+
+func (r *Resilient) Delete(ctx context.Context, keys ...string) error {
+	_ = r.local.Delete(ctx, keys...)
+	if err := r.primary.Delete(ctx, keys...); !r.down(err) {
+		return err
+	}
+	return nil
+}
+
+func (r *Resilient) DeletePrefix(ctx context.Context, prefix string) (int, error) {
+	nLocal, _ := r.local.DeletePrefix(ctx, prefix)
+	n, err := r.primary.DeletePrefix(ctx, prefix)
+	r.down(err)
+	return n + nLocal, err
+}
+
+func (r *Resilient) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	d, err := r.primary.Hit(ctx, key, limit, window, now)
+	if r.down(err) {
+		return r.local.Hit(ctx, key, limit, window, now)
+	}
+	return d, err
+}
+
+func (r *Resilient) Peek(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	d, err := r.primary.Peek(ctx, key, limit, window, now)
+	if r.down(err) {
+		return r.local.Peek(ctx, key, limit, window, now)
+	}
+	return d, err
+}
+
+// Undo gives the unit back where it was most likely taken: in Redis if it answers, else
+// locally (the hit was then probably a local fallback too).
+func (r *Resilient) Undo(ctx context.Context, key string, at time.Time) error {
+	err := r.primary.Undo(ctx, key, at)
+	if r.down(err) {
+		return r.local.Undo(ctx, key, at)
+	}
+	return err
+}
+
+func (r *Resilient) Record(ctx context.Context, key string, window time.Duration, now time.Time) error {
+	err := r.primary.Record(ctx, key, window, now)
+	if r.down(err) {
+		return r.local.Record(ctx, key, window, now)
+	}
+	return err
+}
+
+func (r *Resilient) Ping(ctx context.Context) error { return r.primary.Ping(ctx) }
+
+func (r *Resilient) Close() error {
+	return errors.Join(r.primary.Close(), r.local.Close())
+}
+
+func (r *Resilient) Name() string { return r.primary.Name() }
+
+// Stats are the counters seen by Resilient's callers: a bypassed read is a miss, and Errors
+// include the primary errors that were swallowed.
+func (r *Resilient) Stats() Stats { return r.stats.snapshot() }
+
+// Primary returns the wrapped primary cache.
+func (r *Resilient) Primary() Cache { return r.primary }
