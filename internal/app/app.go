@@ -16,6 +16,9 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/cvimprover/cvimprover/internal/auth"
+	"github.com/cvimprover/cvimprover/internal/auth/google"
+	"github.com/cvimprover/cvimprover/internal/auth/tokens"
 	"github.com/cvimprover/cvimprover/internal/billing"
 	"github.com/cvimprover/cvimprover/internal/cache"
 	"github.com/cvimprover/cvimprover/internal/config"
@@ -34,6 +37,7 @@ type App struct {
 	Cache   cache.Cache
 	Queue   *jobs.Queue
 	Plans   *billing.Service
+	Auth    *auth.Service
 	HTTP    *httpapi.Server
 }
 
@@ -86,7 +90,23 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}
 	}
 	a.Queue = jobs.New(db, jobs.Options{Work: opts.Work, Logger: logger})
-	a.registerJobs()
+	issuer, err := tokens.NewIssuer(cfg.SecretKey, tokens.DefaultAccessTTL, tokens.DefaultRefreshTTL)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	gc, err := google.New(ctx, google.Config{ClientID: cfg.GoogleClientID, ClientSecret: cfg.GoogleClientSecret, Issuer: cfg.GoogleIssuer})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Auth = &auth.Service{Google: gc, Cfg: cfg, DB: db, Cache: a.Cache, Queue: a.Queue, Tokens: issuer, Logger: logger,
+		SQLSessions: cfg.RedisURL == "",
+		OnCacheOp:   func(r string) { a.Metrics.CacheOps.WithLabelValues(r).Inc() }}
+	if err := a.registerJobs(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.HTTP = &httpapi.Server{
 		Config:  cfg,
 		Logger:  logger,
@@ -94,6 +114,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		DB:      db,
 		Cache:   a.Cache,
 		Plans:   a.Plans,
+		Auth:    a.Auth,
 	}
 	return a, nil
 }
@@ -153,10 +174,16 @@ func (a *App) SeedPlans(ctx context.Context, out io.Writer) (created int, err er
 	return created, nil
 }
 
-func (a *App) registerJobs() {
+func (a *App) registerJobs() error {
+	mailer, err := a.mailer()
+	if err != nil {
+		return err
+	}
 	river.AddWorker(a.Queue.Workers, &jobs.CleanupWorker{DB: a.DB, Logger: a.Logger})
+	river.AddWorker(a.Queue.Workers, &jobs.SendEmailWorker{DB: a.DB, Mailer: mailer, Logger: a.Logger})
 	days := a.Config.RetentionDays
 	a.Queue.AddPeriodic(24*time.Hour, func() river.JobArgs { return jobs.CleanupArgs{RetentionDays: days} })
+	return nil
 }
 
 // Close releases everything.

@@ -31,8 +31,12 @@ const (
 type Error struct {
 	Kind   Kind
 	Fields map[string][]string
-	Legacy string
-	Detail string
+	// FieldOrder lists the keys of Fields in the order to render them
+	// (DRF renders errors in the serializer's field order); keys missing
+	// from it follow alphabetically.
+	FieldOrder []string
+	Legacy     string
+	Detail     string
 	// Code is DRF's optional "code" member next to detail.
 	Code string
 	// Body replaces the whole JSON body when set (e.g. the 429 bodies).

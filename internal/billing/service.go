@@ -217,3 +217,20 @@ func (s *Service) priceFor(ctx context.Context, id string) (*Price, bool) {
 func (s *Service) InvalidatePlans(ctx context.Context) error {
 	return s.Cache.Delete(ctx, plansKey)
 }
+
+// PlanView is one plan as the API shows it on the user object
+// (is_current true).
+func (s *Service) PlanView(ctx context.Context, id int64) (*PlanView, error) {
+	all, err := s.cachedViews(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range all {
+		if v.ID == id {
+			pv := v.PlanView
+			pv.IsCurrent = true
+			return &pv, nil
+		}
+	}
+	return nil, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strconv"
 
 	"github.com/cvimprover/cvimprover/internal/apperr"
@@ -43,7 +44,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		case e.Body != nil:
 			writeJSON(w, status, e.Body)
 		case len(e.Fields) > 0:
-			writeJSON(w, status, e.Fields)
+			writeJSON(w, status, orderedFields(e.Fields, e.FieldOrder))
 		case e.Legacy != "":
 			writeJSON(w, status, map[string]string{"error": e.Legacy})
 		case e.Code != "":
@@ -91,4 +92,51 @@ func writeInternal(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) log(r *http.Request) *slog.Logger {
 	return s.Logger.With("request_id", requestID(r.Context()))
+}
+
+// orderedFields renders field errors in the given order, then the rest
+// alphabetically.
+type fieldList struct {
+	keys []string
+	m    map[string][]string
+}
+
+func orderedFields(m map[string][]string, order []string) fieldList {
+	seen := map[string]bool{}
+	var keys []string
+	for _, k := range order {
+		if _, ok := m[k]; ok && !seen[k] {
+			keys, seen[k] = append(keys, k), true
+		}
+	}
+	var rest []string
+	for k := range m {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return fieldList{append(keys, rest...), m}
+}
+
+func (f fieldList) MarshalJSON() ([]byte, error) {
+	var b []byte
+	b = append(b, '{')
+	for i, k := range f.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, err := marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := marshal(f.m[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, kb...)
+		b = append(b, ':')
+		b = append(b, vb...)
+	}
+	return append(b, '}'), nil
 }

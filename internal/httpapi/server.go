@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cvimprover/cvimprover/internal/auth"
 	"github.com/cvimprover/cvimprover/internal/billing"
 	"github.com/cvimprover/cvimprover/internal/cache"
 	"github.com/cvimprover/cvimprover/internal/config"
@@ -34,6 +35,10 @@ type Server struct {
 	Cache   cache.Cache
 	AI      AIChecker
 	Plans   *billing.Service
+	Auth    *auth.Service
+	// Subscriptions fills subscription_renewal_date/interval on the user
+	// object; nil leaves them null.
+	Subscriptions SubscriptionInfo
 	// Quiet turns off the per-request log line (benchmarks, tests).
 	Quiet bool
 
@@ -57,7 +62,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, detail{`Method "` + r.Method + `" not allowed.`})
 	})
 	s.routes(s.mux)
-	return s.edge(s.cors(s.slashes(limitBody(s.mux))))
+	return s.edge(s.cors(s.slashes(limitBody(s.authenticate(s.mux)))))
 }
 
 func (s *Server) routes(r chi.Router) {
@@ -68,6 +73,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/core/health/", s.health)
 	r.Get("/core/plans/", s.listPlans)
 	r.Get("/cv/", s.cvRoot)
+	s.accountRoutes(r)
 }
 
 var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}

@@ -11,6 +11,7 @@ type CleanupCounts struct {
 	RefreshTokens int64 `json:"refresh_tokens"`
 	WebhookEvents int64 `json:"webhook_events"`
 	OutboxEmails  int64 `json:"outbox_emails"`
+	Sessions      int64 `json:"sessions"`
 }
 
 // CountAIResponsesBefore counts AI responses created before cutoff.
@@ -34,6 +35,7 @@ func (d *DB) Cleanup(ctx context.Context, aiCutoff, eventCutoff, now time.Time) 
 			{&c.AIResponses, `DELETE FROM ai_responses WHERE created_at < $1`, []any{aiCutoff.UTC()}},
 			{&c.RefreshTokens, `DELETE FROM refresh_tokens WHERE expires_at < $1`, []any{now.UTC()}},
 			{&c.WebhookEvents, `DELETE FROM webhook_events WHERE received_at < $1 AND processed_at IS NOT NULL`, []any{eventCutoff.UTC()}},
+			{&c.Sessions, `DELETE FROM sessions WHERE expires_at <= $1`, []any{now.UTC()}},
 			{&c.OutboxEmails, `DELETE FROM outbox_emails WHERE created_at < $1 AND sent_at IS NOT NULL`, []any{eventCutoff.UTC()}},
 		}
 		for _, s := range steps {

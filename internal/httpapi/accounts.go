@@ -1,0 +1,443 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cvimprover/cvimprover/internal/accounts"
+	"github.com/cvimprover/cvimprover/internal/apperr"
+	"github.com/cvimprover/cvimprover/internal/auth"
+	"github.com/cvimprover/cvimprover/internal/auth/tokens"
+	"github.com/cvimprover/cvimprover/internal/billing"
+)
+
+// SubscriptionInfo looks up a subscription's renewal date and interval.
+type SubscriptionInfo interface {
+	Info(ctx context.Context, subscriptionID string) (renewal *time.Time, interval *string)
+}
+
+func (s *Server) accountRoutes(r chi.Router) {
+	r.HandleFunc("/auth/csrf-token/", s.csrfToken)
+	r.Post("/auth/login/", s.login)
+	r.Post("/auth/logout/", s.logout)
+	r.Get("/auth/user/", s.getUser)
+	r.Put("/auth/user/", s.updateUser(false, false))
+	r.Patch("/auth/user/", s.updateUser(true, false))
+	r.Get("/auth/user", s.getUserBasic)
+	r.Put("/auth/user", s.updateUser(false, true))
+	r.Patch("/auth/user", s.updateUser(true, true))
+	r.Post("/auth/password/change/", s.passwordChange)
+	r.Post("/auth/password/reset/", s.passwordReset)
+	r.Post("/auth/password/reset/confirm/", s.passwordResetConfirm)
+	r.Post("/auth/registration/", s.register)
+	r.Post("/auth/registration/verify-email/", s.verifyEmail)
+	r.Post("/auth/registration/resend-email/", s.resendEmail)
+	r.Post("/auth/token/refresh/", s.tokenRefresh)
+	r.Post("/auth/token/verify/", s.tokenVerify)
+	r.Post("/auth/social/login/google/", s.googleLogin)
+	r.Get("/accounts/google/login/", s.googleRedirect)
+	r.Get("/accounts/google/login/callback/", s.googleCallback)
+}
+
+// userView is the custom user object of REFERENCE §3.3, in its field order.
+type userView struct {
+	PK                       int64             `json:"pk"`
+	Username                 string            `json:"username"`
+	Email                    string            `json:"email"`
+	FirstName                string            `json:"first_name"`
+	LastName                 string            `json:"last_name"`
+	DateOfBirth              *string           `json:"date_of_birth"`
+	Plan                     *billing.PlanView `json:"plan"`
+	StripeSubscriptionID     *string           `json:"stripe_subscription_id"`
+	StripeSubscriptionStatus *string           `json:"stripe_subscription_status"`
+	StripeCustomerID         *string           `json:"stripe_customer_id"`
+	SubscriptionRenewalDate  *Time             `json:"subscription_renewal_date"`
+	SubscriptionInterval     *string           `json:"subscription_interval"`
+}
+
+func (s *Server) userView(ctx context.Context, u *accounts.User) (userView, error) {
+	v := userView{PK: u.ID, Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		DateOfBirth: u.DateOfBirth, StripeSubscriptionID: u.StripeSubscriptionID,
+		StripeSubscriptionStatus: u.StripeSubscriptionStatus, StripeCustomerID: u.StripeCustomerID}
+	if u.PlanID != nil {
+		p, err := s.Plans.PlanView(ctx, *u.PlanID)
+		if err != nil {
+			return v, err
+		}
+		v.Plan = p
+	}
+	if u.StripeSubscriptionID != nil && *u.StripeSubscriptionID != "" && s.Subscriptions != nil {
+		renewal, interval := s.Subscriptions.Info(ctx, *u.StripeSubscriptionID)
+		if renewal != nil {
+			t := Time(*renewal)
+			v.SubscriptionRenewalDate = &t
+		}
+		v.SubscriptionInterval = interval
+	}
+	return v, nil
+}
+
+// basicUser is dj-rest-auth's default shape served at /auth/user (no slash).
+type basicUser struct {
+	PK        int64  `json:"pk"`
+	Username  string `json:"username"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) {
+	if unsafeMethod(r.Method) {
+		if reason := s.csrfFailure(r); reason != "" {
+			s.writeError(w, r, apperr.DetailErr(apperr.Forbidden, "CSRF Failed: "+reason))
+			return
+		}
+	}
+	secret := s.ensureCSRFCookie(w, r)
+	w.Header().Set("Cache-Control", "no-store")
+	// Django's JsonResponse spacing, as the original (capture 02).
+	writeRaw(w, http.StatusOK, []byte(`{"csrfToken": "`+auth.MaskCSRF(secret)+`"}`))
+}
+
+// loginBody is the answer of login, registration and Google login.
+type loginBody struct {
+	Access            string   `json:"access"`
+	Refresh           string   `json:"refresh"`
+	User              userView `json:"user"`
+	AccessExpiration  Time     `json:"access_expiration"`
+	RefreshExpiration Time     `json:"refresh_expiration"`
+}
+
+// startLogin issues tokens, opens a session and sets the cookies.
+func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, u *accounts.User, status int) {
+	ctx := r.Context()
+	pair, err := s.Auth.IssueTokens(ctx, u)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if old := sessionID(r); old != "" {
+		_ = s.Auth.EndSession(ctx, old)
+	}
+	sid, err := s.Auth.StartSession(ctx, u)
+	if err != nil {
+		s.log(r).Warn("session not started", "err", err)
+	} else {
+		s.setCookie(w, r, cookieSession, sid, auth.SessionTTL, true)
+	}
+	s.setTokenCookies(w, r, pair)
+	s.ensureCSRFCookie(w, r)
+	view, err := s.userView(ctx, u)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, loginBody{Access: pair.Access, Refresh: pair.Refresh, User: view,
+		AccessExpiration: Time(pair.AccessExp), RefreshExpiration: Time(pair.RefreshExp)})
+}
+
+func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, p tokens.Pair) {
+	s.setCookie(w, r, cookieAccess, p.Access, time.Until(p.AccessExp), true)
+	s.setCookie(w, r, cookieRefresh, p.Refresh, time.Until(p.RefreshExp), true)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	li := auth.LoginInput{Username: in.str("username", errs), Email: in.str("email", errs), Password: in.str("password", errs), IP: ClientIP(r)}
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	u, err := s.Auth.Login(r.Context(), li)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.startLogin(w, r, u, http.StatusOK)
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	ri := auth.RegisterInput{Username: in.str("username", errs), Email: in.str("email", errs),
+		Password1: in.str("password1", errs), Password2: in.str("password2", errs)}
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	u, err := s.Auth.Register(r.Context(), ri)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.Config.EmailVerification == "mandatory" {
+		writeJSON(w, http.StatusCreated, detail{"Verification e-mail sent."})
+		return
+	}
+	s.startLogin(w, r, u, http.StatusCreated)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	refresh := in.str("refresh", errs).V
+	if refresh == "" {
+		if c, err := r.Cookie(cookieRefresh); err == nil {
+			refresh = c.Value
+		}
+	}
+	if err := s.Auth.Logout(r.Context(), refresh, sessionID(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for _, c := range []string{cookieSession, cookieAccess, cookieRefresh} {
+		s.setCookie(w, r, c, "", -1, true)
+	}
+	writeJSON(w, http.StatusOK, detail{"Successfully logged out."})
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	u := s.requireUser(w, r)
+	if u == nil {
+		return
+	}
+	v, err := s.userView(r.Context(), u)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) getUserBasic(w http.ResponseWriter, r *http.Request) {
+	u := s.requireUser(w, r)
+	if u == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, basicUser{u.ID, u.Username, u.Email, u.FirstName, u.LastName})
+}
+
+func (s *Server) updateUser(partial, basic bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u := s.requireUser(w, r)
+		if u == nil {
+			return
+		}
+		in, err := parseInput(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		errs := map[string][]string{}
+		pi := auth.ProfileInput{Username: in.str("username", errs), FirstName: in.str("first_name", errs),
+			LastName: in.str("last_name", errs), Partial: partial, EmailReadOnly: basic}
+		if !basic {
+			pi.Email = in.str("email", errs)
+			pi.DateOfBirth = in.str("date_of_birth", errs)
+		}
+		if len(errs) > 0 {
+			s.writeError(w, r, apperr.FieldsErr(errs))
+			return
+		}
+		nu, err := s.Auth.UpdateProfile(r.Context(), u, pi)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if basic {
+			writeJSON(w, http.StatusOK, basicUser{nu.ID, nu.Username, nu.Email, nu.FirstName, nu.LastName})
+			return
+		}
+		v, err := s.userView(r.Context(), nu)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
+	u := s.requireUser(w, r)
+	if u == nil {
+		return
+	}
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	p1, p2 := in.str("new_password1", errs), in.str("new_password2", errs)
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	sid := ""
+	if p := principalFrom(r.Context()); p != nil {
+		sid = p.SID
+	}
+	if err := s.Auth.ChangePassword(r.Context(), u, p1, p2, sid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, detail{"New password has been saved."})
+}
+
+func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	email := in.str("email", errs)
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	if err := s.Auth.RequestPasswordReset(r.Context(), email); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, detail{"Password reset e-mail has been sent."})
+}
+
+func (s *Server) passwordResetConfirm(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	p1, p2, uid, token := in.str("new_password1", errs), in.str("new_password2", errs), in.str("uid", errs), in.str("token", errs)
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	if err := s.Auth.ConfirmPasswordReset(r.Context(), uid, token, p1, p2); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, detail{"Password has been reset with the new password."})
+}
+
+func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	key := in.str("key", errs)
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	if err := s.Auth.VerifyEmail(r.Context(), key); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, detail{"ok"})
+}
+
+func (s *Server) resendEmail(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	email := in.str("email", errs)
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	if err := s.Auth.ResendVerification(r.Context(), email); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, detail{"ok"})
+}
+
+func (s *Server) tokenRefresh(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	refresh := in.str("refresh", errs)
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	raw := refresh.V
+	if raw == "" {
+		if c, err := r.Cookie(cookieRefresh); err == nil {
+			raw = c.Value
+		}
+	}
+	if raw == "" {
+		msg := apperr.MsgRequired
+		if refresh.Set && !refresh.Null {
+			msg = apperr.MsgBlank
+		}
+		s.writeError(w, r, apperr.Field("refresh", msg))
+		return
+	}
+	pair, err := s.Auth.Refresh(r.Context(), raw)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.setTokenCookies(w, r, pair)
+	writeJSON(w, http.StatusOK, struct {
+		Access            string `json:"access"`
+		Refresh           string `json:"refresh"`
+		AccessExpiration  Time   `json:"access_expiration"`
+		RefreshExpiration Time   `json:"refresh_expiration"`
+	}{pair.Access, pair.Refresh, Time(pair.AccessExp), Time(pair.RefreshExp)})
+}
+
+func (s *Server) tokenVerify(w http.ResponseWriter, r *http.Request) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	errs := map[string][]string{}
+	tok := in.str("token", errs)
+	if len(errs) == 0 && (!tok.Set || tok.Null || tok.V == "") {
+		msg := apperr.MsgRequired
+		if tok.Set && !tok.Null {
+			msg = apperr.MsgBlank
+		}
+		errs["token"] = []string{msg}
+	}
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return
+	}
+	if err := s.Auth.VerifyToken(r.Context(), tok.V); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{})
+}
