@@ -5,12 +5,16 @@
 #   bench/run.sh postgres            # PostgreSQL + Redis on 127.0.0.1
 # Environment: DURATION (20s), THREADS (2), CONNECTIONS (32), PORT (18080),
 #   PG_URL (postgres://root@127.0.0.1:5432/test), REDIS (redis://127.0.0.1:6379/14),
-#   PATHS (space-separated; default "/core/plans/ /core/health/").
+#   SCENARIOS (space-separated; default "plans health user login"):
+#     plans  GET /core/plans/ (anonymous, served from the cache)
+#     health GET /core/health/
+#     user   GET /auth/user/ with a Bearer token
+#     login  POST /auth/login/ (argon2id password check each time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend="${1:-embedded}"
 DURATION="${DURATION:-20s}"; THREADS="${THREADS:-2}"; CONNECTIONS="${CONNECTIONS:-32}"
-PORT="${PORT:-18080}"; PATHS="${PATHS:-/core/plans/ /core/health/}"
+PORT="${PORT:-18080}"; SCENARIOS="${SCENARIOS:-plans health user login}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 
 work="$(mktemp -d)"
@@ -41,10 +45,24 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+base="http://127.0.0.1:$PORT"
+curl -fs -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"username":"benchuser","password1":"Bench-Passw0rd!","password2":"Bench-Passw0rd!"}' "$base/auth/registration/"
+token="$(curl -fs -H 'Content-Type: application/json' -d '{"username":"benchuser","password":"Bench-Passw0rd!"}' \
+  "$base/auth/login/" | sed -E 's/^\{"access":"([^"]+)".*/\1/')"
+
+run() { # name, wrk arguments…
+  echo "== $1"
+  shift
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency  |99%|Non-2xx|Socket errors"
+}
 echo "backend=$backend threads=$THREADS connections=$CONNECTIONS duration=$DURATION"
-for p in $PATHS; do
-  curl -fs "http://127.0.0.1:$PORT$p" >/dev/null   # warm the cache
-  echo "== GET $p"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$PORT$p" \
-    | grep -E "Requests/sec|Latency  |99%|Non-2xx|Socket errors"
+for sc in $SCENARIOS; do
+  case "$sc" in
+    plans)  curl -fs -o /dev/null "$base/core/plans/"; run "GET /core/plans/" "$base/core/plans/" ;;
+    health) run "GET /core/health/" "$base/core/health/" ;;
+    user)   run "GET /auth/user/ (Bearer)" -H "Authorization: Bearer $token" "$base/auth/user/" ;;
+    login)  run "POST /auth/login/" -s bench/lua/login.lua "$base/auth/login/" ;;
+    *) echo "unknown scenario $sc" >&2; exit 2 ;;
+  esac
 done

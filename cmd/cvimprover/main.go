@@ -120,6 +120,9 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.LockEmbedded(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
@@ -141,6 +144,9 @@ func worker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.LockEmbedded(); err != nil {
+		return err
+	}
 	return a.Work(ctx)
 }
 

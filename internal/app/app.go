@@ -39,6 +39,9 @@ type App struct {
 	Plans   *billing.Service
 	Auth    *auth.Service
 	HTTP    *httpapi.Server
+
+	handler http.Handler
+	unlock  func()
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -133,9 +136,24 @@ func (a *App) openCache(ctx context.Context) error {
 		local.Close()
 		return fmt.Errorf("REDIS_URL: Redis does not answer: %w", err)
 	}
-	a.Cache = cache.NewResilient(r, local)
+	res := cache.NewResilient(r, local)
+	res.OnRecover = func(ctx context.Context) {
+		// Invalidations made while Redis was away were lost: drop the
+		// entity entries that may now be stale (sessions and rate limits stay).
+		for _, p := range EntityPrefixes {
+			if _, err := res.DeletePrefix(ctx, p); err != nil {
+				a.Logger.Warn("dropping cached entities after the cache outage failed", "prefix", p, "err", err)
+			}
+		}
+		a.Logger.Info("cache service back; cached entities dropped")
+	}
+	a.Cache = res
 	return nil
 }
+
+// EntityPrefixes are the cache key prefixes of read-through entity copies,
+// which are safe to drop at any time.
+var EntityPrefixes = []string{"user:", "plans:", "stripe_price:", "q:", "air:"}
 
 // Migrate applies our schema and River's.
 func (a *App) Migrate(ctx context.Context) error {
@@ -186,14 +204,42 @@ func (a *App) registerJobs() error {
 	return nil
 }
 
+// LockEmbedded makes sure only one process serves an embedded deployment:
+// with the in-process cache, a second process would keep its own copies of
+// users and sessions and serve stale data. Several processes need Redis.
+func (a *App) LockEmbedded() error {
+	if a.Config.RedisURL != "" || a.DB.Dialect != store.SQLite {
+		return nil
+	}
+	unlock, err := lockFile(a.Config.SQLitePath() + ".lock")
+	if err != nil {
+		return fmt.Errorf("another cvimprover process is already serving %s: the embedded default (SQLite + in-process cache) "+
+			"runs as one process; set REDIS_URL (and preferably DATABASE_URL) to run several", a.Config.SQLitePath())
+	}
+	a.unlock = unlock
+	return nil
+}
+
 // Close releases everything.
 func (a *App) Close() {
+	if a.unlock != nil {
+		a.unlock()
+		a.unlock = nil
+	}
 	if a.Cache != nil {
 		a.Cache.Close()
 	}
 	if a.DB != nil {
 		a.DB.Close()
 	}
+}
+
+// Handler is the HTTP handler of this instance (built once).
+func (a *App) Handler() http.Handler {
+	if a.handler == nil {
+		a.handler = a.HTTP.Handler()
+	}
+	return a.handler
 }
 
 // Serve runs the HTTP server (and the queue) until ctx is cancelled, then
@@ -203,7 +249,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.HTTP.Handler(),
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

@@ -76,6 +76,8 @@ func Start(t testing.TB, b Backend, o Options) *Instance {
 		testenv.SharedRedisAvailable(t)
 		env["REDIS_URL"] = testenv.RedisURL()
 	}
+	srv := httptest.NewUnstartedServer(nil)
+	env["BACKEND_URL"] = "http://" + srv.Listener.Addr().String()
 	for k, v := range o.Env {
 		env[k] = v
 	}
@@ -94,7 +96,6 @@ func Start(t testing.TB, b Backend, o Options) *Instance {
 		t.Fatalf("app: %v", err)
 	}
 	a.HTTP.Quiet = true
-	srv := httptest.NewUnstartedServer(nil)
 	inst := &Instance{T: t, App: a, Server: srv, Env: env, cancel: cancel, done: make(chan struct{})}
 	inst.URL = "http://" + srv.Listener.Addr().String()
 	go func() {
@@ -204,4 +205,12 @@ func Do(t testing.TB, c *http.Client, method, url string, body any, headers ...s
 		t.Fatal(err)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Mirror serves inst's App on a second listener: a second server instance
+// sharing the process (the embedded default allows one process).
+func (i *Instance) Mirror() *Instance {
+	srv := httptest.NewServer(i.App.Handler())
+	i.T.Cleanup(srv.Close)
+	return &Instance{T: i.T, App: i.App, Server: srv, URL: srv.URL, Env: i.Env}
 }

@@ -122,3 +122,23 @@ func (s *Service) UpdateProfile(ctx context.Context, u *accounts.User, in Profil
 	s.RefreshUser(ctx, u.ID)
 	return s.User(ctx, u.ID)
 }
+
+// SetActive activates or deactivates an account; a deactivated user's
+// sessions and tokens stop working at once (the cached entity is refreshed).
+func (s *Service) SetActive(ctx context.Context, id int64, active bool) error {
+	if err := s.DB.SetActive(ctx, s.DB.SQL, id, active); err != nil {
+		return err
+	}
+	s.RefreshUser(ctx, id)
+	return nil
+}
+
+// SetPlan moves a user to a plan (nil: none) and refreshes the cached
+// entity, so limits and /auth/user/ see the change at once.
+func (s *Service) SetPlan(ctx context.Context, id int64, planID *int64) error {
+	if err := s.DB.SetPlan(ctx, s.DB.SQL, id, planID); err != nil {
+		return err
+	}
+	s.RefreshUser(ctx, id)
+	return nil
+}

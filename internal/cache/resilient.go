@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,12 @@ import (
 type Resilient struct {
 	primary, local Cache
 	stats          counters
+	wasDown        atomic.Bool
+	// OnRecover, when set, runs (in its own goroutine) the first time the
+	// primary answers after an outage. Invalidations made during the outage
+	// were lost, so the application uses it to drop entity entries that may
+	// have gone stale in Redis.
+	OnRecover func(ctx context.Context)
 }
 
 var _ Cache = (*Resilient)(nil)
@@ -47,15 +54,29 @@ func (r *Resilient) down(err error) bool {
 	r.stats.errors.Add(1)
 	if errors.Is(err, ErrUnavailable) {
 		r.stats.fallbacks.Add(1)
+		r.wasDown.Store(true)
 		return true
 	}
 	return false
+}
+
+// up notes a successful primary call, firing OnRecover once per outage.
+func (r *Resilient) up() {
+	if r.wasDown.Load() && r.wasDown.CompareAndSwap(true, false) && r.OnRecover != nil {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r.OnRecover(ctx)
+		}()
+	}
 }
 
 func (r *Resilient) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	val, ok, err := r.primary.Get(ctx, key)
 	if r.down(err) {
 		val, ok, err = nil, false, nil
+	} else if err == nil {
+		r.up()
 	}
 	if err == nil {
 		if ok {
@@ -68,10 +89,14 @@ func (r *Resilient) Get(ctx context.Context, key string) ([]byte, bool, error) {
 }
 
 func (r *Resilient) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
-	if err := r.primary.Set(ctx, key, val, ttl); !r.down(err) {
-		return err
+	err := r.primary.Set(ctx, key, val, ttl)
+	if r.down(err) {
+		return nil
 	}
-	return nil
+	if err == nil {
+		r.up()
+	}
+	return err
 }
 
 func (r *Resilient) SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error) {
@@ -102,6 +127,9 @@ func (r *Resilient) Hit(ctx context.Context, key string, limit int, window time.
 	if r.down(err) {
 		return r.local.Hit(ctx, key, limit, window, now)
 	}
+	if err == nil {
+		r.up()
+	}
 	return d, err
 }
 
@@ -131,7 +159,15 @@ func (r *Resilient) Record(ctx context.Context, key string, window time.Duration
 	return err
 }
 
-func (r *Resilient) Ping(ctx context.Context) error { return r.primary.Ping(ctx) }
+func (r *Resilient) Ping(ctx context.Context) error {
+	err := r.primary.Ping(ctx)
+	if err == nil {
+		r.up()
+	} else if errors.Is(err, ErrUnavailable) {
+		r.wasDown.Store(true)
+	}
+	return err
+}
 
 func (r *Resilient) Close() error {
 	return errors.Join(r.primary.Close(), r.local.Close())

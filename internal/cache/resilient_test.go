@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -116,4 +117,47 @@ func TestResilientPassesThroughOtherErrors(t *testing.T) {
 	if st := c.Stats(); st.Fallbacks != 0 {
 		t.Errorf("Fallbacks = %d for non-outage errors", st.Fallbacks)
 	}
+}
+
+func TestResilientOnRecoverFiresOncePerOutage(t *testing.T) {
+	primary := &flaky{Cache: newTestMemory(t)}
+	r := NewResilient(primary, newTestMemory(t))
+	fired := make(chan struct{}, 4)
+	r.OnRecover = func(context.Context) { fired <- struct{}{} }
+	ctx := context.Background()
+	primary.down.Store(true)
+	_ = r.Set(ctx, "k", []byte("v"), time.Minute)
+	primary.down.Store(false)
+	_, _, _ = r.Get(ctx, "k")
+	_, _, _ = r.Get(ctx, "k")
+	select {
+	case <-fired:
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnRecover not called after the outage")
+	}
+	select {
+	case <-fired:
+		t.Fatal("OnRecover called twice for one outage")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// flaky is a cache whose every call fails with ErrUnavailable while down.
+type flaky struct {
+	Cache
+	down atomic.Bool
+}
+
+func (f *flaky) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if f.down.Load() {
+		return nil, false, ErrUnavailable
+	}
+	return f.Cache.Get(ctx, key)
+}
+
+func (f *flaky) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	if f.down.Load() {
+		return ErrUnavailable
+	}
+	return f.Cache.Set(ctx, key, val, ttl)
 }

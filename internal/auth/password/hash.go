@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -68,7 +69,7 @@ func hashWith(pw string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(p.KeyLen))
+	key := idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(p.KeyLen))
 	return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", argonPrefix, argon2.Version,
 		p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -98,7 +99,7 @@ func Verify(pw, encoded string) (ok, needsRehash bool, err error) {
 // DummyVerify costs what a real verification of an argon2 hash costs. Call it
 // when the account does not exist so response time does not reveal that.
 func DummyVerify(pw string) {
-	argon2.IDKey([]byte(pw), dummySalt[:], Current.Time, Current.Memory, Current.Threads, uint32(Current.KeyLen))
+	idKey([]byte(pw), dummySalt[:], Current.Time, Current.Memory, Current.Threads, uint32(Current.KeyLen))
 }
 
 var dummySalt [16]byte
@@ -123,7 +124,7 @@ func verifyArgon(pw, rest string, djangoFormat bool) (bool, bool, error) {
 	if err1 != nil || err2 != nil || len(want) < 16 || len(want) > 128 {
 		return false, false, ErrUnknownFormat
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	got := idKey([]byte(pw), salt, t, m, p, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
@@ -148,7 +149,7 @@ func verifyPBKDF2(pw, encoded string, h func() hash.Hash) (bool, error) {
 	if base64.StdEncoding.EncodedLen(size) != len(parts[3]) {
 		return false, ErrUnknownFormat
 	}
-	got, err := pbkdf2.Key(h, pw, []byte(parts[2]), iter, size)
+	got, err := limited(func() ([]byte, error) { return pbkdf2.Key(h, pw, []byte(parts[2]), iter, size) })
 	if err != nil {
 		return false, fmt.Errorf("password: pbkdf2: %w", err)
 	}
@@ -156,4 +157,21 @@ func verifyPBKDF2(pw, encoded string, h func() hash.Hash) (bool, error) {
 	// base64 from ever matching.
 	enc := base64.StdEncoding.EncodeToString(got)
 	return subtle.ConstantTimeCompare([]byte(enc), []byte(parts[3])) == 1, nil
+}
+
+// slots bounds concurrent password computations to the number of CPUs. Each
+// argon2id computation holds ~19 MiB; dozens at once (a login burst) only
+// add memory pressure and GC work without finishing any sooner, so extra
+// callers wait their turn instead.
+var slots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+func limited(f func() ([]byte, error)) ([]byte, error) {
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	return f()
+}
+
+func idKey(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	k, _ := limited(func() ([]byte, error) { return argon2.IDKey(pw, salt, time, memory, threads, keyLen), nil })
+	return k
 }
