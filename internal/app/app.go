@@ -16,15 +16,19 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/cvimprover/cvimprover/internal/ai"
 	"github.com/cvimprover/cvimprover/internal/auth"
 	"github.com/cvimprover/cvimprover/internal/auth/google"
 	"github.com/cvimprover/cvimprover/internal/auth/tokens"
 	"github.com/cvimprover/cvimprover/internal/billing"
 	"github.com/cvimprover/cvimprover/internal/cache"
 	"github.com/cvimprover/cvimprover/internal/config"
+	"github.com/cvimprover/cvimprover/internal/cv"
+	"github.com/cvimprover/cvimprover/internal/files"
 	"github.com/cvimprover/cvimprover/internal/httpapi"
 	"github.com/cvimprover/cvimprover/internal/jobs"
 	"github.com/cvimprover/cvimprover/internal/metrics"
+	"github.com/cvimprover/cvimprover/internal/ratelimit"
 	"github.com/cvimprover/cvimprover/internal/store"
 )
 
@@ -38,6 +42,10 @@ type App struct {
 	Queue   *jobs.Queue
 	Plans   *billing.Service
 	Auth    *auth.Service
+	CV      *cv.Service
+	Limits  *ratelimit.Limiter
+	AI      ai.Provider
+	Files   files.Store
 	HTTP    *httpapi.Server
 
 	handler http.Handler
@@ -92,7 +100,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 			return nil, err
 		}
 	}
-	a.Queue = jobs.New(db, jobs.Options{Work: opts.Work, Logger: logger})
+	poll := time.Second
+	if db.Dialect == store.SQLite {
+		// No LISTEN/NOTIFY on SQLite: poll often so that a waiting
+		// request sees its job start quickly.
+		poll = 150 * time.Millisecond
+	}
+	a.Queue = jobs.New(db, jobs.Options{Work: opts.Work, Logger: logger, PollInterval: poll, JobTimeout: cfg.AITimeout + 30*time.Second})
 	issuer, err := tokens.NewIssuer(cfg.SecretKey, tokens.DefaultAccessTTL, tokens.DefaultRefreshTTL)
 	if err != nil {
 		a.Close()
@@ -106,6 +120,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	a.Auth = &auth.Service{Google: gc, Cfg: cfg, DB: db, Cache: a.Cache, Queue: a.Queue, Tokens: issuer, Logger: logger,
 		SQLSessions: cfg.RedisURL == "",
 		OnCacheOp:   func(r string) { a.Metrics.CacheOps.WithLabelValues(r).Inc() }}
+	table := ratelimit.DefaultTable()
+	if table, err = table.With("", ratelimit.ScopeIP, ratelimit.Rate{Limit: cfg.IPLimitPerMinute, Window: time.Minute}); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("IP_LIMIT_PER_MINUTE: %w", err)
+	}
+	if table, err = ratelimit.ParseOverrides(table, cfg.RateLimits); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("RATE_LIMITS: %w", err)
+	}
+	a.Limits = ratelimit.New(a.Cache, table)
+	if err := a.openCV(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.registerJobs(); err != nil {
 		a.Close()
 		return nil, err
@@ -118,6 +146,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Cache:   a.Cache,
 		Plans:   a.Plans,
 		Auth:    a.Auth,
+		CV:      a.CV,
+		Limits:  a.Limits,
+		AI:      a.AI.Check,
 	}
 	return a, nil
 }
@@ -199,6 +230,8 @@ func (a *App) registerJobs() error {
 	}
 	river.AddWorker(a.Queue.Workers, &jobs.CleanupWorker{DB: a.DB, Logger: a.Logger})
 	river.AddWorker(a.Queue.Workers, &jobs.SendEmailWorker{DB: a.DB, Mailer: mailer, Logger: a.Logger})
+	river.AddWorker(a.Queue.Workers, &jobs.ExtractResumeWorker{CV: a.CV})
+	river.AddWorker(a.Queue.Workers, &jobs.GenerateWorker{CV: a.CV, JobTimeout: a.Config.AITimeout + 30*time.Second})
 	days := a.Config.RetentionDays
 	a.Queue.AddPeriodic(24*time.Hour, func() river.JobArgs { return jobs.CleanupArgs{RetentionDays: days} })
 	return nil

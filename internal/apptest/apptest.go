@@ -22,6 +22,10 @@ import (
 	"github.com/cvimprover/cvimprover/internal/testenv"
 )
 
+// GenerousLimits lifts every rate limit far above what a test does.
+const GenerousLimits = "ai_responses=1000/day,questionnaires=1000/day,api_calls=100000/hour,uploads=1000/day," +
+	"burst=10000/minute,anonymous.burst=10000/minute,ip=100000/minute"
+
 // Backend selects the storage of an instance.
 type Backend struct {
 	Name     string
@@ -66,6 +70,9 @@ func Start(t testing.TB, b Backend, o Options) *Instance {
 		"LOG_FORMAT":   "text",
 		"CACHE_PREFIX": testenv.RandomName("t") + ":",
 		"AI_PROVIDER":  "offline",
+		// Tests of other features must not trip the per-plan limits;
+		// rate-limit tests set their own.
+		"RATE_LIMITS": GenerousLimits,
 	}
 	if o.DatabaseURL != "" {
 		env["DATABASE_URL"] = o.DatabaseURL

@@ -19,17 +19,13 @@ import (
 	"github.com/cvimprover/cvimprover/internal/auth/password"
 	"github.com/cvimprover/cvimprover/internal/auth/tokens"
 	"github.com/cvimprover/cvimprover/internal/auth/username"
+	"github.com/cvimprover/cvimprover/internal/field"
 	"github.com/cvimprover/cvimprover/internal/jobs"
 	"github.com/cvimprover/cvimprover/internal/store"
 )
 
-// Str is an optional string input: Set says whether the field was present,
-// Null whether it was JSON null.
-type Str struct {
-	V    string
-	Set  bool
-	Null bool
-}
+// Str is an optional string input (see package field).
+type Str = field.Str
 
 // RegisterInput is POST /auth/registration/.
 type RegisterInput struct {

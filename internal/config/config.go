@@ -51,7 +51,11 @@ type Config struct {
 	AnthropicAPIKey  string
 	AnthropicBaseURL string
 	AITimeout        time.Duration
-	AISyncWait       time.Duration
+	// AIStream asks the provider for a streamed answer, so that the events
+	// endpoint shows text as it arrives. Off by default: a plain completion
+	// is what every OpenAI-compatible server supports.
+	AIStream   bool
+	AISyncWait time.Duration
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -66,6 +70,8 @@ type Config struct {
 	EmailFrom string
 
 	StorageURL string
+	// S3 credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) for STORAGE_URL=s3://….
+	S3AccessKey, S3SecretKey string
 
 	EmailVerification string // none|optional|mandatory
 	RateLimits        string // raw override, parsed by the ratelimit package
@@ -275,6 +281,7 @@ func FromEnv(get func(string) string) (*Config, error) {
 	}
 	c.AITimeout = dur("AI_TIMEOUT", 120*time.Second)
 	c.AISyncWait = dur("AI_SYNC_WAIT", 120*time.Second)
+	c.AIStream = boolean("AI_STREAM", false)
 
 	c.StripeSecretKey = str("STRIPE_SECRET_KEY", "")
 	c.StripeWebhookSecret = str("STRIPE_WEBHOOK_SECRET", "")
@@ -300,6 +307,9 @@ func FromEnv(get func(string) string) (*Config, error) {
 	if c.StorageURL != "" && !strings.HasPrefix(c.StorageURL, "s3://") && !strings.HasPrefix(c.StorageURL, "file://") {
 		p = append(p, "STORAGE_URL: must start with s3:// or file://")
 	}
+
+	c.S3AccessKey = str("AWS_ACCESS_KEY_ID", "")
+	c.S3SecretKey = str("AWS_SECRET_ACCESS_KEY", "")
 
 	c.EmailVerification = strings.ToLower(str("ACCOUNT_EMAIL_VERIFICATION", "optional"))
 	switch c.EmailVerification {

@@ -146,3 +146,10 @@ func (in *input) str(name string, errs map[string][]string) auth.Str {
 	errs[name] = append(errs[name], "Not a valid string.")
 	return auth.Str{}
 }
+
+// cleanup removes multipart temp files.
+func (in *input) cleanup() {
+	if in != nil && in.form != nil {
+		_ = in.form.RemoveAll()
+	}
+}

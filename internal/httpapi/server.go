@@ -14,7 +14,9 @@ import (
 	"github.com/cvimprover/cvimprover/internal/billing"
 	"github.com/cvimprover/cvimprover/internal/cache"
 	"github.com/cvimprover/cvimprover/internal/config"
+	"github.com/cvimprover/cvimprover/internal/cv"
 	"github.com/cvimprover/cvimprover/internal/metrics"
+	"github.com/cvimprover/cvimprover/internal/ratelimit"
 )
 
 // Pinger is anything health can check.
@@ -36,6 +38,8 @@ type Server struct {
 	AI      AIChecker
 	Plans   *billing.Service
 	Auth    *auth.Service
+	CV      *cv.Service
+	Limits  *ratelimit.Limiter
 	// Subscriptions fills subscription_renewal_date/interval on the user
 	// object; nil leaves them null.
 	Subscriptions SubscriptionInfo
@@ -62,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, detail{`Method "` + r.Method + `" not allowed.`})
 	})
 	s.routes(s.mux)
-	return s.edge(s.cors(s.slashes(limitBody(s.authenticate(s.mux)))))
+	return s.edge(s.cors(s.slashes(limitBody(s.ipLimit(s.authenticate(s.userLimits(s.mux)))))))
 }
 
 func (s *Server) routes(r chi.Router) {
@@ -72,8 +76,10 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/core/", s.coreRoot)
 	r.Get("/core/health/", s.health)
 	r.Get("/core/plans/", s.listPlans)
+	r.Get("/core/rate-limits/status/", s.rateLimitStatus)
 	r.Get("/cv/", s.cvRoot)
 	s.accountRoutes(r)
+	s.cvRoutes(r)
 }
 
 var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cvimprover/cvimprover/internal/dbq"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -172,11 +174,10 @@ func (d *DB) Migrate(ctx context.Context, also ...func(context.Context) error) e
 
 // Querier is what both *sql.DB and *sql.Tx offer; repository functions take
 // it so that a caller can group several of them in one transaction.
-type Querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+type Querier = dbq.Querier
+
+// Handle is the pool as a Querier (statements outside a transaction).
+func (d *DB) Handle() Querier { return d.SQL }
 
 // InTx runs f inside one transaction, committing when it returns nil.
 // Tx is an open transaction.

@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cvimprover/cvimprover/internal/dbq"
 )
 
 // ErrNotFound is returned when a row does not exist (or is not the caller's).
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = dbq.ErrNotFound
 
 // ErrConflict is returned when a unique constraint refuses a write.
 type ErrConflict struct{ Constraint string }
