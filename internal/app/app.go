@@ -134,6 +134,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		a.Close()
 		return nil, err
 	}
+	if err := a.openBilling(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.registerJobs(); err != nil {
 		a.Close()
 		return nil, err

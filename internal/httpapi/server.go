@@ -80,6 +80,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/cv/", s.cvRoot)
 	s.accountRoutes(r)
 	s.cvRoutes(r)
+	s.billingRoutes(r)
 }
 
 var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
