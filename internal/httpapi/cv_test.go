@@ -213,6 +213,19 @@ func newFakeOpenAI(t *testing.T) *fakeOpenAI {
 			w.WriteHeader(status)
 			fmt.Fprintf(w, `{"error":{"message":%q,"type":%q,"param":null,"code":%q}}`, msg, typ, code)
 		}
+		if req["stream"] == true {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(200)
+			for i, part := range []string{"Improved ", "CV ", "streamed ", "text."} {
+				if i > 0 {
+					time.Sleep(250 * time.Millisecond)
+				}
+				fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", part)
+				w.(http.Flusher).Flush()
+			}
+			fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+			return
+		}
 		switch mode {
 		case "ok", "empty":
 			content := "Here is your improved CV content."
