@@ -10,6 +10,10 @@
 #     health GET /core/health/
 #     user   GET /auth/user/ with a Bearer token
 #     login  POST /auth/login/ (argon2id password check each time)
+#     questionnaires  GET /cv/questionnaire/ returning 20 questionnaires (Bearer)
+#   RATE_LIMITS: by default lifted far above the load (the per-IP ceiling and
+#     per-plan limits would otherwise refuse nearly every request from wrk's
+#     single IP); RATE_LIMITS=off measures without any limiter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend="${1:-embedded}"
@@ -27,6 +31,7 @@ cleanup() {
 trap cleanup EXIT
 go build -o "$work/cvimprover" ./cmd/cvimprover
 export DATA_DIR="$work/data" LISTEN_ADDR="127.0.0.1:$PORT" LOG_LEVEL=warn LOG_FORMAT=text
+export RATE_LIMITS="${RATE_LIMITS:-ip=100000000/minute,burst=100000000/minute,anonymous.burst=100000000/minute,api_calls=100000000/hour,questionnaires=100000/day}"
 case "$backend" in
   embedded) ;;
   postgres)
@@ -51,6 +56,14 @@ curl -fs -o /dev/null -H 'Content-Type: application/json' \
 token="$(curl -fs -H 'Content-Type: application/json' -d '{"username":"benchuser","password":"Bench-Passw0rd!"}' \
   "$base/auth/login/" | sed -E 's/^\{"access":"([^"]+)".*/\1/')"
 
+if [[ " $SCENARIOS " == *" questionnaires "* ]]; then
+  for i in $(seq 1 20); do
+    curl -fs -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d "{\"position\":\"Engineer $i\",\"industry\":\"Tech\",\"experience_level\":\"3-5\",\"company_size\":\"medium\",\"application_timeline\":\"immediate\",\"location\":\"Remote\",\"job_description\":\"Go, PostgreSQL and Kubernetes experience required.\"}" \
+      "$base/cv/questionnaire/"
+  done
+fi
+
 run() { # name, wrk arguments…
   echo "== $1"
   shift
@@ -63,6 +76,7 @@ for sc in $SCENARIOS; do
     health) run "GET /core/health/" "$base/core/health/" ;;
     user)   run "GET /auth/user/ (Bearer)" -H "Authorization: Bearer $token" "$base/auth/user/" ;;
     login)  run "POST /auth/login/" -s bench/lua/login.lua "$base/auth/login/" ;;
+    questionnaires) run "GET /cv/questionnaire/ (20 items, Bearer)" -H "Authorization: Bearer $token" "$base/cv/questionnaire/" ;;
     *) echo "unknown scenario $sc" >&2; exit 2 ;;
   esac
 done

@@ -125,11 +125,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		a.Close()
 		return nil, fmt.Errorf("IP_LIMIT_PER_MINUTE: %w", err)
 	}
-	if table, err = ratelimit.ParseOverrides(table, cfg.RateLimits); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("RATE_LIMITS: %w", err)
+	// RATE_LIMITS=off turns limiting off entirely (deployments behind a
+	// gateway that limits, and benchmarks measuring the limiter's cost).
+	if cfg.RateLimits != "off" {
+		if table, err = ratelimit.ParseOverrides(table, cfg.RateLimits); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("RATE_LIMITS: %w", err)
+		}
+		a.Limits = ratelimit.New(a.Cache, table)
 	}
-	a.Limits = ratelimit.New(a.Cache, table)
 	if err := a.openCV(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -285,6 +289,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.Queue.Start(ctx); err != nil {
 		return err
 	}
+	a.watchJobs()
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -322,6 +327,7 @@ func (a *App) Work(ctx context.Context) error {
 	if err := a.Queue.Start(ctx); err != nil {
 		return err
 	}
+	a.watchJobs()
 	a.Logger.Info("worker started", "database", a.DB.Dialect)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)

@@ -37,7 +37,10 @@ func (a *App) openCV(ctx context.Context) error {
 	}
 	a.AI = provider
 	a.CV = &cv.Service{Cfg: cfg, DB: a.DB, Cache: a.Cache, Jobs: jobs.CVEnqueuer{Q: a.Queue}, Files: fs, AI: provider,
-		Logger: a.Logger, Metrics: cvMetrics{a}, PlanOf: a.planOf, Quota: httpapi.NewAIQuota(a.Limits)}
+		Logger: a.Logger, Metrics: cvMetrics{a}, PlanOf: a.planOf}
+	if a.Limits != nil {
+		a.CV.Quota = httpapi.NewAIQuota(a.Limits)
+	}
 	return nil
 }
 

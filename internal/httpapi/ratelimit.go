@@ -134,6 +134,12 @@ func (s *Server) rateLimitStatus(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	if s.Limits == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"user": map[string]string{"username": u.Username, "email": u.Email, "plan": u.PlanOrFree()},
+			"rate_limits": map[string]any{}, "upgrade_recommendation": map[string]any{"should_upgrade": false,
+				"reason": "Rate limits are turned off on this server", "recommended_plan": nil, "upgrade_url": nil}})
+		return
+	}
 	body, err := s.Limits.Status(r.Context(), s.subject(r, u), u.Username, u.Email)
 	if err != nil {
 		s.writeError(w, r, err)
