@@ -138,14 +138,6 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		a.Close()
 		return nil, err
 	}
-	if err := a.openBilling(ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
-	if err := a.registerJobs(); err != nil {
-		a.Close()
-		return nil, err
-	}
 	a.HTTP = &httpapi.Server{
 		Config:  cfg,
 		Logger:  logger,
@@ -157,6 +149,18 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		CV:      a.CV,
 		Limits:  a.Limits,
 		AI:      a.AI.Check,
+	}
+	if a.HTTP.JobsUI, err = jobs.UI(ctx, db, "/admin/jobs", logger); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("job queue dashboard: %w", err)
+	}
+	if err := a.openBilling(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.registerJobs(); err != nil {
+		a.Close()
+		return nil, err
 	}
 	return a, nil
 }

@@ -40,6 +40,8 @@ type Server struct {
 	Auth    *auth.Service
 	CV      *cv.Service
 	Limits  *ratelimit.Limiter
+	// JobsUI is the job queue dashboard, shown to staff at /admin/jobs/.
+	JobsUI http.Handler
 	// Subscriptions fills subscription_renewal_date/interval on the user
 	// object; nil leaves them null.
 	Subscriptions SubscriptionInfo
@@ -81,6 +83,27 @@ func (s *Server) routes(r chi.Router) {
 	s.accountRoutes(r)
 	s.cvRoutes(r)
 	s.billingRoutes(r)
+	if s.JobsUI != nil {
+		r.Get("/admin/jobs", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/admin/jobs/", http.StatusMovedPermanently)
+		})
+		r.Handle("/admin/jobs/*", s.staffOnly(s.JobsUI))
+	}
+}
+
+// staffOnly lets staff users through; others get DRF's 401/403.
+func (s *Server) staffOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := s.requireUser(w, r)
+		if u == nil {
+			return
+		}
+		if !u.IsStaff {
+			writeJSON(w, http.StatusForbidden, detail{"You do not have permission to perform this action."})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
