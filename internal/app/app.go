@@ -245,7 +245,9 @@ func (a *App) registerJobs() error {
 	river.AddWorker(a.Queue.Workers, &jobs.ExtractResumeWorker{CV: a.CV})
 	river.AddWorker(a.Queue.Workers, &jobs.GenerateWorker{CV: a.CV, JobTimeout: a.Config.AITimeout + 30*time.Second})
 	days := a.Config.RetentionDays
+	river.AddWorker(a.Queue.Workers, &jobs.SweepFilesWorker{Sweeper: a.CV, Logger: a.Logger})
 	a.Queue.AddPeriodic(24*time.Hour, func() river.JobArgs { return jobs.CleanupArgs{RetentionDays: days} })
+	a.Queue.AddPeriodic(24*time.Hour, func() river.JobArgs { return jobs.SweepFilesArgs{} })
 	return nil
 }
 

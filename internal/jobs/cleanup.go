@@ -57,3 +57,35 @@ func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) e
 	}
 	return nil
 }
+
+// SweepFilesArgs deletes stored files nothing refers to any more.
+type SweepFilesArgs struct{}
+
+func (SweepFilesArgs) Kind() string { return "sweep_orphaned_files" }
+
+func (SweepFilesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}, MaxAttempts: 3}
+}
+
+// FileSweeper is the cv service's orphan sweep.
+type FileSweeper interface {
+	SweepOrphans(ctx context.Context, minAge time.Duration) (int, error)
+}
+
+// SweepFilesWorker runs SweepFilesArgs.
+type SweepFilesWorker struct {
+	river.WorkerDefaults[SweepFilesArgs]
+	Sweeper FileSweeper
+	Logger  *slog.Logger
+}
+
+func (w *SweepFilesWorker) Work(ctx context.Context, job *river.Job[SweepFilesArgs]) error {
+	n, err := w.Sweeper.SweepOrphans(ctx, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	if w.Logger != nil {
+		w.Logger.Info("orphaned files swept", "job_id", job.ID, "deleted", n)
+	}
+	return nil
+}
