@@ -101,11 +101,15 @@ func (s *Service) ListQuestionnaires(ctx context.Context, userID int64, p Page) 
 // DeleteQuestionnaire deletes a questionnaire, its AI responses and their
 // files.
 func (s *Service) DeleteQuestionnaire(ctx context.Context, userID, id int64) error {
-	keys, err := s.DB.DeleteQuestionnaire(ctx, id, userID)
+	keys, aiIDs, err := s.DB.DeleteQuestionnaire(ctx, id, userID)
 	if err != nil {
 		return notFound(err, MsgNotFoundQ)
 	}
-	_ = s.Cache.Delete(ctx, qKey(id))
+	gone := []string{qKey(id)}
+	for _, a := range aiIDs {
+		gone = append(gone, aKey(a), stateKey(a))
+	}
+	_ = s.Cache.Delete(ctx, gone...)
 	s.deleteFiles(ctx, keys...)
 	return nil
 }

@@ -24,7 +24,7 @@ type CVStore interface {
 	CountQuestionnaires(ctx context.Context, userID int64) (int, error)
 	UpdateQuestionnaire(ctx context.Context, tx dbq.Querier, q Questionnaire) error
 	SetResumeText(ctx context.Context, id int64, key string, text *string, status string, errText *string) (bool, error)
-	DeleteQuestionnaire(ctx context.Context, id, userID int64) ([]string, error)
+	DeleteQuestionnaire(ctx context.Context, id, userID int64) ([]string, []int64, error)
 	CreateAIResponse(ctx context.Context, tx dbq.Querier, a AIResponse) (int64, error)
 	AIResponse(ctx context.Context, id, userID int64) (AIResponse, error)
 	AIResponseAny(ctx context.Context, id int64) (AIResponse, error)

@@ -418,4 +418,15 @@ func TestAIKeyMissingAndOfflineDefault(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"keyword":"Python"`) {
 		t.Fatalf("match: %d %s", r.Status, r.Body)
 	}
+	// Deleting the questionnaire deletes its AI responses, cached copies included.
+	aid := m["id"]
+	if r := off.Do("GET", fmt.Sprintf("/cv/ai-responses/%v/", aid), nil, auth2); r.Status != 200 {
+		t.Fatalf("read before delete: %d", r.Status)
+	}
+	if r := off.Do("DELETE", fmt.Sprintf("/cv/questionnaire/%v/", qid), nil, auth2); r.Status != 204 {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if r := off.Do("GET", fmt.Sprintf("/cv/ai-responses/%v/", aid), nil, auth2); r.Status != 404 {
+		t.Fatalf("AI response after its questionnaire was deleted: %d %s", r.Status, r.Body)
+	}
 }

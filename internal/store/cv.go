@@ -110,9 +110,11 @@ func (d *DB) SetResumeText(ctx context.Context, id int64, key string, text *stri
 }
 
 // DeleteQuestionnaire deletes a questionnaire (its AI responses cascade)
-// and returns the file keys that belonged to it.
-func (d *DB) DeleteQuestionnaire(ctx context.Context, id, userID int64) ([]string, error) {
+// and returns the file keys that belonged to it and the ids of the AI
+// responses deleted with it.
+func (d *DB) DeleteQuestionnaire(ctx context.Context, id, userID int64) ([]string, []int64, error) {
 	var keys []string
+	var aiIDs []int64
 	err := d.InTx(ctx, func(tx Tx) error {
 		q, err := d.Questionnaire(ctx, tx, id, userID)
 		if err != nil {
@@ -121,17 +123,21 @@ func (d *DB) DeleteQuestionnaire(ctx context.Context, id, userID int64) ([]strin
 		if q.Resume != nil {
 			keys = append(keys, *q.Resume)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT pdf_key FROM ai_responses WHERE questionnaire_id = $1 AND pdf_key IS NOT NULL`, id)
+		rows, err := tx.QueryContext(ctx, `SELECT id, pdf_key FROM ai_responses WHERE questionnaire_id = $1`, id)
 		if err != nil {
 			return classify(err)
 		}
 		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
+			var aid int64
+			var k sql.NullString
+			if err := rows.Scan(&aid, &k); err != nil {
 				rows.Close()
 				return classify(err)
 			}
-			keys = append(keys, k)
+			aiIDs = append(aiIDs, aid)
+			if k.Valid {
+				keys = append(keys, k.String)
+			}
 		}
 		rows.Close()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM questionnaires WHERE id = $1 AND user_id = $2`, id, userID); err != nil {
@@ -139,7 +145,7 @@ func (d *DB) DeleteQuestionnaire(ctx context.Context, id, userID int64) ([]strin
 		}
 		return nil
 	})
-	return keys, err
+	return keys, aiIDs, err
 }
 
 const aCols = `id, questionnaire_id, user_id, response_text, created_at, status, error, error_status, provider, model,
