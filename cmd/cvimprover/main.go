@@ -34,6 +34,8 @@ Commands:
   manage-rate-limits  inspect or reset rate limits and IP blocks
   version             print the version
 
+Run "cvimprover <command> -h" for a command's flags; docs/COMMANDS.md lists
+them with the exit codes (0 ok, 1 failure, 2 usage/configuration, 3 declined).
 Configuration comes from environment variables (and ./.env); see README.md.
 `
 
@@ -84,7 +86,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 	case "seed-plans":
 		return seedPlans(ctx, args)
 	case "create-superuser", "create-test-data", "cleanup-old-data", "manage-rate-limits":
-		return &exitError{2, cmd + ": not implemented yet"}
+		return runManage(ctx, cmd, args)
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return &exitError{2, "unknown command: " + cmd}

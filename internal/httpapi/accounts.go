@@ -12,6 +12,7 @@ import (
 	"github.com/cvimprover/cvimprover/internal/auth"
 	"github.com/cvimprover/cvimprover/internal/auth/tokens"
 	"github.com/cvimprover/cvimprover/internal/billing"
+	"github.com/cvimprover/cvimprover/internal/field"
 )
 
 // SubscriptionInfo looks up a subscription's renewal date and interval.
@@ -145,18 +146,11 @@ func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, p token
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "username", "email", "password")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	li := auth.LoginInput{Username: in.str("username", errs), Email: in.str("email", errs), Password: in.str("password", errs), IP: ClientIP(r)}
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
-	u, err := s.Auth.Login(r.Context(), li)
+	u, err := s.Auth.Login(r.Context(), auth.LoginInput{Username: f[0], Email: f[1], Password: f[2], IP: ClientIP(r)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -165,19 +159,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "username", "email", "password1", "password2")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	ri := auth.RegisterInput{Username: in.str("username", errs), Email: in.str("email", errs),
-		Password1: in.str("password1", errs), Password2: in.str("password2", errs)}
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
-	u, err := s.Auth.Register(r.Context(), ri)
+	u, err := s.Auth.Register(r.Context(), auth.RegisterInput{Username: f[0], Email: f[1], Password1: f[2], Password2: f[3]})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -190,13 +176,11 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "refresh")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	refresh := in.str("refresh", errs).V
+	refresh := f[0].V
 	if refresh == "" {
 		if c, err := r.Cookie(cookieRefresh); err == nil {
 			refresh = c.Value
@@ -278,17 +262,11 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "new_password1", "new_password2")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	p1, p2 := in.str("new_password1", errs), in.str("new_password2", errs)
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
+	p1, p2 := f[0], f[1]
 	sid := ""
 	if p := principalFrom(r.Context()); p != nil {
 		sid = p.SID
@@ -301,17 +279,11 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "email")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	email := in.str("email", errs)
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
+	email := f[0]
 	if err := s.Auth.RequestPasswordReset(r.Context(), email); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -320,17 +292,11 @@ func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) passwordResetConfirm(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "new_password1", "new_password2", "uid", "token")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	p1, p2, uid, token := in.str("new_password1", errs), in.str("new_password2", errs), in.str("uid", errs), in.str("token", errs)
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
+	p1, p2, uid, token := f[0], f[1], f[2], f[3]
 	if err := s.Auth.ConfirmPasswordReset(r.Context(), uid, token, p1, p2); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -339,17 +305,11 @@ func (s *Server) passwordResetConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "key")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	key := in.str("key", errs)
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
+	key := f[0]
 	if err := s.Auth.VerifyEmail(r.Context(), key); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -358,17 +318,11 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resendEmail(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "email")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	email := in.str("email", errs)
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
+	email := f[0]
 	if err := s.Auth.ResendVerification(r.Context(), email); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -377,17 +331,11 @@ func (s *Server) resendEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) tokenRefresh(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "refresh")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	refresh := in.str("refresh", errs)
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
+	refresh := f[0]
 	raw := refresh.V
 	if raw == "" {
 		if c, err := r.Cookie(cookieRefresh); err == nil {
@@ -440,4 +388,24 @@ func (s *Server) tokenVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{})
+}
+
+// fields parses the body and reads the named string fields, answering the
+// request itself (and returning false) when the body or a field is invalid.
+func (s *Server) fields(w http.ResponseWriter, r *http.Request, names ...string) ([]field.Str, bool) {
+	in, err := parseInput(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	errs := map[string][]string{}
+	out := make([]field.Str, len(names))
+	for i, n := range names {
+		out[i] = in.str(n, errs)
+	}
+	if len(errs) > 0 {
+		s.writeError(w, r, apperr.FieldsErr(errs))
+		return nil, false
+	}
+	return out, true
 }

@@ -17,19 +17,11 @@ func (s *Server) googleCallbackURL() string {
 
 // googleLogin is POST /auth/social/login/google/.
 func (s *Server) googleLogin(w http.ResponseWriter, r *http.Request) {
-	in, err := parseInput(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	f, ok := s.fields(w, r, "access_token", "code", "id_token", "callback_url")
+	if !ok {
 		return
 	}
-	errs := map[string][]string{}
-	gi := auth.GoogleInput{AccessToken: in.str("access_token", errs).V, Code: in.str("code", errs).V,
-		IDToken: in.str("id_token", errs).V, CallbackURL: in.str("callback_url", errs).V}
-	if len(errs) > 0 {
-		s.writeError(w, r, apperr.FieldsErr(errs))
-		return
-	}
-	u, err := s.Auth.GoogleLogin(r.Context(), gi)
+	u, err := s.Auth.GoogleLogin(r.Context(), auth.GoogleInput{AccessToken: f[0].V, Code: f[1].V, IDToken: f[2].V, CallbackURL: f[3].V})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
