@@ -196,7 +196,7 @@ func (a *App) openCache(ctx context.Context) error {
 
 // EntityPrefixes are the cache key prefixes of read-through entity copies,
 // which are safe to drop at any time.
-var EntityPrefixes = []string{"user:", "plans:", "stripe_price:", "q:", "air:"}
+var EntityPrefixes = []string{"user:", "plans:", "stripe_price:", "q:", "air:", "stripe_subscription_info:", "stripe_verified_session:"}
 
 // Migrate applies our schema and River's.
 func (a *App) Migrate(ctx context.Context) error {

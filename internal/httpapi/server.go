@@ -15,6 +15,7 @@ import (
 	"github.com/cvimprover/cvimprover/internal/cache"
 	"github.com/cvimprover/cvimprover/internal/config"
 	"github.com/cvimprover/cvimprover/internal/cv"
+	"github.com/cvimprover/cvimprover/internal/httpapi/openapi"
 	"github.com/cvimprover/cvimprover/internal/metrics"
 	"github.com/cvimprover/cvimprover/internal/ratelimit"
 )
@@ -45,6 +46,8 @@ type Server struct {
 	// Subscriptions fills subscription_renewal_date/interval on the user
 	// object; nil leaves them null.
 	Subscriptions SubscriptionInfo
+	// Payments serves the Stripe endpoints; nil answers them 503.
+	Payments *billing.Payments
 	// Quiet turns off the per-request log line (benchmarks, tests).
 	Quiet bool
 
@@ -72,6 +75,9 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) routes(r chi.Router) {
+	r.Get("/", openapi.Docs)
+	r.Get("/schema/", openapi.Schema)
+	r.Get(openapi.AssetsPrefix+"*", openapi.Assets)
 	r.Get("/healthz", s.healthz)
 	r.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 
