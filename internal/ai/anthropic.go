@@ -32,6 +32,9 @@ func newAnthropic(cfg Config, model string) *anthropicProvider {
 		// profile files, federation); the configuration is the only source.
 		option.WithoutEnvironmentDefaults(),
 		option.WithAPIKey(cfg.AnthropicKey),
+		// This SDK sends the key as a bearer token; Anthropic-compatible
+		// servers and gateways also expect the documented x-api-key header.
+		option.WithHeader("x-api-key", cfg.AnthropicKey),
 		option.WithBaseURL(base),
 		option.WithMaxRetries(0),
 		option.WithRequestTimeout(cfg.Timeout),

@@ -67,8 +67,8 @@ func TestAnthropicGenerateSendsTheRequest(t *testing.T) {
 	if r.Method != http.MethodPost || r.Path != "/v1/messages" {
 		t.Errorf("request = %s %s", r.Method, r.Path)
 	}
-	// The pinned SDK sends the key as a bearer token; older ones used x-api-key.
-	keySent := r.Header.Get("Authorization") == "Bearer sk-ant-test-key" || r.Header.Get("X-Api-Key") == "sk-ant-test-key"
+	// The pinned SDK sends the key as a bearer token; we add the documented x-api-key header too.
+	keySent := r.Header.Get("X-Api-Key") == "sk-ant-test-key"
 	if !keySent || r.Header.Get("Anthropic-Version") == "" {
 		t.Errorf("headers: %v", r.Header)
 	}

@@ -56,6 +56,10 @@ type Limiter interface {
 	// Hit records a hit at now if fewer than limit hits lie in (now-window, now]. A rejected
 	// hit is not recorded. Check-and-record is atomic, also across instances sharing Redis.
 	Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error)
+	// HitUnless is Hit, except that when the value key guard exists nothing
+	// is recorded and the decision says Blocked — one round trip for "is
+	// this caller blocked, and is it within its limit".
+	HitUnless(ctx context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error)
 	// Peek reports what Hit would decide without recording anything.
 	Peek(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error)
 	// Undo removes the newest recorded hit at or before at (pass the now given to Hit), to give
@@ -68,6 +72,8 @@ type Limiter interface {
 // Decision is the outcome of Hit or Peek.
 type Decision struct {
 	Allowed bool
+	// Blocked is set by HitUnless when its guard key exists (Allowed is false).
+	Blocked bool
 	// Count is the number of hits in the window: after this hit when allowed, else the current one.
 	Count int
 	Limit int

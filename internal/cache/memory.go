@@ -152,6 +152,16 @@ func (m *Memory) Hit(_ context.Context, key string, limit int, window time.Durat
 	return m.logs.hit(m.k(key), limit, window, now.UnixMicro()), nil
 }
 
+func (m *Memory) HitUnless(_ context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	if err := checkWindow(window); err != nil {
+		return Decision{}, err
+	}
+	if _, blocked := m.items.GetIfPresent(m.k(guard)); blocked {
+		return Decision{Blocked: true, Limit: limit}, nil
+	}
+	return m.logs.hit(m.k(key), limit, window, now.UnixMicro()), nil
+}
+
 func (m *Memory) Peek(_ context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
 	if err := checkWindow(window); err != nil {
 		return Decision{}, err

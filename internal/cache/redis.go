@@ -29,7 +29,9 @@ const (
 
 // hitScript — KEYS[1] log; ARGV now, cutoff (entries <= cutoff have left the window), limit,
 // member, ttl ms. Returns {allowed, count, oldest, freeing}; "0" means none.
-var hitScript = redis.NewScript(`
+var hitScript = redis.NewScript(hitBody)
+
+const hitBody = `
 local key = KEYS[1]
 local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
@@ -48,7 +50,15 @@ if count > 0 then
   end
 end
 return {0, count, oldest, freeing}
-`)
+`
+
+// hitGuardScript is hitScript behind a guard: KEYS[2] existing means
+// blocked ({-1, …}) and nothing is recorded.
+var hitGuardScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {-1, 0, '0', '0'}
+end
+` + hitBody)
 
 // peekScript — KEYS[1] log; ARGV exclusive min "(cutoff", limit. Read-only: expired entries
 // are skipped, not removed. Returns {count, oldest, freeing}.
@@ -297,6 +307,33 @@ func (r *Redis) Hit(ctx context.Context, key string, limit int, window time.Dura
 	}
 	if len(res) != 4 {
 		return Decision{}, fmt.Errorf("cache: hit script returned %d values", len(res))
+	}
+	allowed := toInt(res[0]) == 1
+	return decide(allowed, int(toInt(res[1])), limit, window, nowUs, toScore(res[2]), toScore(res[3])), nil
+}
+
+func (r *Redis) HitUnless(ctx context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	if err := checkWindow(window); err != nil {
+		return Decision{}, err
+	}
+	nowUs := now.UnixMicro()
+	var res []any
+	err := r.guard(ctx, func() (err error) {
+		res, err = hitGuardScript.Run(ctx, r.c, []string{r.k(key), r.k(guard)},
+			strconv.FormatInt(nowUs, 10),
+			strconv.FormatInt(nowUs-window.Microseconds(), 10),
+			limit, r.member(nowUs), ttlMillis(window),
+		).Slice()
+		return err
+	})
+	if err != nil {
+		return Decision{}, err
+	}
+	if len(res) != 4 {
+		return Decision{}, fmt.Errorf("cache: hit script returned %d values", len(res))
+	}
+	if toInt(res[0]) == -1 {
+		return Decision{Blocked: true, Limit: limit}, nil
 	}
 	allowed := toInt(res[0]) == 1
 	return decide(allowed, int(toInt(res[1])), limit, window, nowUs, toScore(res[2]), toScore(res[3])), nil

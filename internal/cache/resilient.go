@@ -133,6 +133,17 @@ func (r *Resilient) Hit(ctx context.Context, key string, limit int, window time.
 	return d, err
 }
 
+func (r *Resilient) HitUnless(ctx context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	d, err := r.primary.HitUnless(ctx, key, guard, limit, window, now)
+	if r.down(err) {
+		return r.local.HitUnless(ctx, key, guard, limit, window, now)
+	}
+	if err == nil {
+		r.up()
+	}
+	return d, err
+}
+
 func (r *Resilient) Peek(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
 	d, err := r.primary.Peek(ctx, key, limit, window, now)
 	if r.down(err) {

@@ -25,6 +25,9 @@ func (f failing) Name() string                                                  
 func (f failing) Stats() Stats                                                   { return Stats{} }
 func (f failing) Undo(context.Context, string, time.Time) error                  { return f.err }
 func (f failing) Record(context.Context, string, time.Duration, time.Time) error { return f.err }
+func (f failing) HitUnless(context.Context, string, string, int, time.Duration, time.Time) (Decision, error) {
+	return Decision{}, f.err
+}
 func (f failing) Hit(context.Context, string, int, time.Duration, time.Time) (Decision, error) {
 	return Decision{}, f.err
 }
@@ -160,4 +163,28 @@ func (f *flaky) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 		return ErrUnavailable
 	}
 	return f.Cache.Set(ctx, key, val, ttl)
+}
+
+func TestHitUnlessGuard(t *testing.T) {
+	ctx := context.Background()
+	for name, c := range map[string]Cache{"memory": newTestMemory(t), "redis": newTestRedis(t)} {
+		t.Run(name, func(t *testing.T) {
+			now := time.Now()
+			d, err := c.HitUnless(ctx, "hu:log", "hu:guard", 2, time.Minute, now)
+			if err != nil || !d.Allowed || d.Blocked || d.Count != 1 {
+				t.Fatalf("unguarded: %+v %v", d, err)
+			}
+			if err := c.Set(ctx, "hu:guard", []byte("1"), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			d, err = c.HitUnless(ctx, "hu:log", "hu:guard", 2, time.Minute, now)
+			if err != nil || d.Allowed || !d.Blocked {
+				t.Fatalf("guarded: %+v %v", d, err)
+			}
+			// A blocked hit records nothing.
+			if p, _ := c.Peek(ctx, "hu:log", 2, time.Minute, now); p.Count != 1 {
+				t.Fatalf("blocked hit was recorded: %+v", p)
+			}
+		})
+	}
 }

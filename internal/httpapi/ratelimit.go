@@ -32,41 +32,11 @@ func setLimitHeaders(w http.ResponseWriter, d ratelimit.Decision) {
 	}
 }
 
-// ipLimit is the outer limiter: blocked addresses (403) and the per-IP
-// ceiling (429), before authentication so that it also shields it.
-func (s *Server) ipLimit(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Limits == nil || exemptFromLimits(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ip := ClientIP(r)
-		if s.Limits.IsBlocked(r.Context(), ip) {
-			s.Metrics.RateLimitReject.WithLabelValues("blocked_ip").Inc()
-			writeRaw(w, http.StatusForbidden, []byte(`{"error": "access_denied", "message": "Your IP has been temporarily blocked due to suspicious activity.", "contact": "Please contact support if you believe this is an error."}`))
-			return
-		}
-		d, err := s.Limits.Check(r.Context(), ratelimit.ScopeIP, ratelimit.Subject{IP: ip})
-		if err != nil {
-			// A limiter failure must not take the API down (CONTRACT §9).
-			s.log(r).Warn("ip limit check failed", "err", err)
-			next.ServeHTTP(w, r)
-			return
-		}
-		setLimitHeaders(w, d)
-		if !d.Allowed {
-			s.Metrics.RateLimitReject.WithLabelValues("ip").Inc()
-			writeRaw(w, http.StatusTooManyRequests, []byte(`{"error": "rate_limit_exceeded", "message": "Too many requests from your IP address.", "retry_after": "`+
-				strconv.Itoa(d.RetryAfter)+` seconds"}`))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // userLimits applies, after authentication, the burst limit (unsafe
 // methods, per user or per IP) and api_calls (authenticated calls under
-// /cv/ and /core/).
+// /cv/ and /core/). The per-IP ceiling covers everything else (CONTRACT §5:
+// anonymous calls and paths outside the per-plan limits), so a call pays for
+// one shared counter, not two.
 func (s *Server) userLimits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Limits == nil || exemptFromLimits(r.URL.Path) || r.Method == http.MethodOptions {
@@ -80,43 +50,65 @@ func (s *Server) userLimits(next http.Handler) http.Handler {
 		}
 		if u != nil && (strings.HasPrefix(r.URL.Path, "/cv/") || strings.HasPrefix(r.URL.Path, "/core/")) {
 			scopes = append(scopes, ratelimit.ScopeAPICalls)
+		} else {
+			scopes = append(scopes, ratelimit.ScopeIP)
 		}
-		if len(scopes) > 0 && !s.limit(w, r, u, scopes...) {
+		ds, blocked, err := s.Limits.CheckAllUnlessBlocked(r.Context(), s.subject(r, u), scopes...)
+		if err != nil {
+			// A limiter failure must not take the API down (CONTRACT §9).
+			s.log(r).Warn("rate limit check failed", "err", err)
+			next.ServeHTTP(w, r)
+			return
+		}
+		if blocked {
+			s.Metrics.RateLimitReject.WithLabelValues("blocked_ip").Inc()
+			writeRaw(w, http.StatusForbidden, []byte(`{"error": "access_denied", "message": "Your IP has been temporarily blocked due to suspicious activity.", "contact": "Please contact support if you believe this is an error."}`))
+			return
+		}
+		if !s.answerLimits(w, r, u, ds) {
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// limit checks and records scopes for the caller; on refusal it writes the
+// take checks and records scopes for the caller; on refusal it writes the
 // 429 and returns false. Headers of the tightest limit are set either way.
-func (s *Server) limit(w http.ResponseWriter, r *http.Request, u *accounts.User, scopes ...string) bool {
-	_, ok := s.take(w, r, u, scopes...)
-	return ok
-}
-
 func (s *Server) take(w http.ResponseWriter, r *http.Request, u *accounts.User, scopes ...string) ([]ratelimit.Decision, bool) {
 	ds, err := s.Limits.CheckAll(r.Context(), s.subject(r, u), scopes...)
 	if err != nil {
 		s.log(r).Warn("rate limit check failed", "err", err)
 		return nil, true
 	}
+	return ds, s.answerLimits(w, r, u, ds)
+}
+
+// answerLimits sets the headers of the tightest limit and, when the last
+// decision is a refusal, writes the 429 and returns false.
+func (s *Server) answerLimits(w http.ResponseWriter, r *http.Request, u *accounts.User, ds []ratelimit.Decision) bool {
 	if len(ds) == 0 {
-		return ds, true
+		return true
 	}
 	setLimitHeaders(w, ratelimit.Tightest(ds))
 	last := ds[len(ds)-1]
 	if last.Allowed {
-		return ds, true
+		return true
 	}
 	s.Metrics.RateLimitReject.WithLabelValues(last.Scope).Inc()
+	if last.Scope == ratelimit.ScopeIP {
+		// The original's middleware body.
+		w.Header().Set("Retry-After", strconv.Itoa(max(last.RetryAfter, 1)))
+		writeRaw(w, http.StatusTooManyRequests, []byte(`{"error": "rate_limit_exceeded", "message": "Too many requests from your IP address.", "retry_after": "`+
+			strconv.Itoa(last.RetryAfter)+` seconds"}`))
+		return false
+	}
 	plan := ""
 	if u != nil {
 		plan = u.PlanOrFree()
 	}
 	s.writeError(w, r, &apperr.Error{Kind: apperr.TooMany, Body: ratelimit.PlanThrottleBody(plan, last),
 		RetryAfter: time.Duration(last.RetryAfter) * time.Second})
-	return ds, false
+	return false
 }
 
 // refund gives back what take recorded (the request did not do its work).

@@ -71,7 +71,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, detail{`Method "` + r.Method + `" not allowed.`})
 	})
 	s.routes(s.mux)
-	return s.edge(s.cors(s.slashes(limitBody(s.ipLimit(s.authenticate(s.userLimits(s.mux)))))))
+	return s.edge(s.cors(s.slashes(limitBody(s.authenticate(s.userLimits(s.mux))))))
 }
 
 func (s *Server) routes(r chi.Router) {

@@ -176,7 +176,10 @@ func (l *Limiter) check(ctx context.Context, scope string, s Subject, now time.T
 // before the refusal are given back, so a request refused for ai_responses does not also eat
 // into burst or api_calls. On error the units taken so far are given back too.
 func (l *Limiter) CheckAll(ctx context.Context, s Subject, scopes ...string) ([]Decision, error) {
-	now := l.now()
+	return l.checkAllAt(ctx, s, l.now(), scopes...)
+}
+
+func (l *Limiter) checkAllAt(ctx context.Context, s Subject, now time.Time, scopes ...string) ([]Decision, error) {
 	ds := make([]Decision, 0, len(scopes))
 	giveBack := func() {
 		// Best effort: failing to return a unit costs the user one unit, not correctness.
