@@ -43,8 +43,27 @@ func chromiumArgs(t *testing.T) []string {
 		"--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication",
 		// No name resolves: nothing but the IP literal 127.0.0.1 is reachable.
 		"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-		"--user-data-dir=" + t.TempDir(),
+		"--user-data-dir=" + profileDir(t),
 	}
+}
+
+// profileDir is a browser profile directory removed after the test. Not
+// t.TempDir: Chromium's helper processes may still write into it for a
+// moment after the browser exits, which would fail the test's cleanup.
+func profileDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "cvi-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return dir
 }
 
 // TestDocsPageInHeadlessBrowserDumpDOM: the page, as rendered by the
