@@ -260,11 +260,13 @@ func (s *Server) originAllowed(origin string) bool {
 	return false
 }
 
-// Body size limits (CONTRACT §2): JSON and forms 1 MiB; multipart bodies
-// carry a CV of up to 10 MiB plus the questionnaire fields.
+// Body size limits (CONTRACT §2): JSON and forms 1 MiB. Multipart bodies
+// carry a CV (at most 10 MiB, checked with its own message) plus the
+// questionnaire fields; the hard cap leaves room so that a slightly too
+// large CV gets that message rather than a generic one.
 const (
 	maxJSONBody      = 1 << 20
-	maxMultipartBody = 10<<20 + 1<<20
+	maxMultipartBody = 32 << 20
 )
 
 func limitBody(next http.Handler) http.Handler {
@@ -275,6 +277,11 @@ func limitBody(next http.Handler) http.Handler {
 				limit = maxMultipartBody
 			}
 			if r.ContentLength > limit {
+				if limit == maxMultipartBody {
+					// Every multipart body of this API is a CV upload.
+					writeJSON(w, http.StatusBadRequest, map[string][]string{"resume": {"CV file is too large. Please upload a file smaller than 10MB."}})
+					return
+				}
 				writeJSON(w, http.StatusRequestEntityTooLarge, detail{"Request body is too large."})
 				return
 			}
