@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/cvimprover/cvimprover/internal/accounts"
 	"github.com/cvimprover/cvimprover/internal/apperr"
 	"github.com/cvimprover/cvimprover/internal/cv"
 	"github.com/cvimprover/cvimprover/internal/field"
@@ -40,6 +41,16 @@ func (s *Server) pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// userAndID is requireUser and pathID together, for detail routes.
+func (s *Server) userAndID(w http.ResponseWriter, r *http.Request) (*accounts.User, int64, bool) {
+	u := s.requireUser(w, r)
+	if u == nil {
+		return nil, 0, false
+	}
+	id, ok := s.pathID(w, r)
+	return u, id, ok
 }
 
 // questionnaireView is REFERENCE §8.1's object in its field order.
@@ -254,11 +265,7 @@ func uploadTooLarge(r *http.Request, err error) error {
 }
 
 func (s *Server) getQuestionnaire(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	id, ok := s.pathID(w, r)
+	u, id, ok := s.userAndID(w, r)
 	if !ok {
 		return
 	}
@@ -272,11 +279,7 @@ func (s *Server) getQuestionnaire(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateQuestionnaire(partial bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u := s.requireUser(w, r)
-		if u == nil {
-			return
-		}
-		id, ok := s.pathID(w, r)
+		u, id, ok := s.userAndID(w, r)
 		if !ok {
 			return
 		}
@@ -309,11 +312,7 @@ func (s *Server) updateQuestionnaire(partial bool) http.HandlerFunc {
 }
 
 func (s *Server) deleteQuestionnaire(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	id, ok := s.pathID(w, r)
+	u, id, ok := s.userAndID(w, r)
 	if !ok {
 		return
 	}
@@ -325,11 +324,7 @@ func (s *Server) deleteQuestionnaire(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) questionnaireMatch(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	id, ok := s.pathID(w, r)
+	u, id, ok := s.userAndID(w, r)
 	if !ok {
 		return
 	}
@@ -391,11 +386,7 @@ func (s *Server) listAIResponses(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAIResponse(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	id, ok := s.pathID(w, r)
+	u, id, ok := s.userAndID(w, r)
 	if !ok {
 		return
 	}
@@ -483,11 +474,7 @@ func (s *Server) rateInfo(ctx context.Context, userID int64, plan string) any {
 }
 
 func (s *Server) generatePDF(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	id, ok := s.pathID(w, r)
+	u, id, ok := s.userAndID(w, r)
 	if !ok {
 		return
 	}

@@ -19,11 +19,7 @@ import (
 // (server-sent events). The state is read from the cache service, so this
 // works on any instance while the job runs on another.
 func (s *Server) aiEvents(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	id, ok := s.pathID(w, r)
+	u, id, ok := s.userAndID(w, r)
 	if !ok {
 		return
 	}
