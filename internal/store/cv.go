@@ -52,26 +52,8 @@ func (d *DB) QuestionnaireAny(ctx context.Context, id int64) (cv.Questionnaire, 
 // ListQuestionnaires returns the user's questionnaires, newest first.
 // limit <= 0 means all.
 func (d *DB) ListQuestionnaires(ctx context.Context, userID int64, limit, offset int) ([]cv.Questionnaire, error) {
-	query := `SELECT ` + qCols + ` FROM questionnaires WHERE user_id = $1 ORDER BY submitted_at DESC, id DESC`
-	args := []any{userID}
-	if limit > 0 {
-		query += ` LIMIT $2 OFFSET $3`
-		args = append(args, limit, offset)
-	}
-	rows, err := d.SQL.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
-	out := []cv.Questionnaire{}
-	for rows.Next() {
-		q, err := scanQ(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, classify(rows.Err())
+	return listPage(ctx, d, `SELECT `+qCols+` FROM questionnaires WHERE user_id = $1 ORDER BY submitted_at DESC, id DESC`,
+		userID, limit, offset, scanQ)
 }
 
 // CountQuestionnaires counts the user's questionnaires.
@@ -195,26 +177,8 @@ func (d *DB) AIResponseAny(ctx context.Context, id int64) (cv.AIResponse, error)
 
 // ListAIResponses returns the user's generations, newest first.
 func (d *DB) ListAIResponses(ctx context.Context, userID int64, limit, offset int) ([]cv.AIResponse, error) {
-	query := `SELECT ` + aCols + ` FROM ai_responses WHERE user_id = $1 ORDER BY created_at DESC, id DESC`
-	args := []any{userID}
-	if limit > 0 {
-		query += ` LIMIT $2 OFFSET $3`
-		args = append(args, limit, offset)
-	}
-	rows, err := d.SQL.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
-	out := []cv.AIResponse{}
-	for rows.Next() {
-		a, err := scanA(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, classify(rows.Err())
+	return listPage(ctx, d, `SELECT `+aCols+` FROM ai_responses WHERE user_id = $1 ORDER BY created_at DESC, id DESC`,
+		userID, limit, offset, scanA)
 }
 
 // CountAIResponses counts the user's generations.
