@@ -36,6 +36,10 @@ func (s *Server) accountRoutes(r chi.Router) {
 	r.Post("/auth/registration/", s.register)
 	r.Post("/auth/registration/verify-email/", s.verifyEmail)
 	r.Post("/auth/registration/resend-email/", s.resendEmail)
+	r.Get("/auth/registration/account-confirm-email/{key}/", s.confirmEmailLink)
+	r.Get("/auth/registration/account-email-verification-sent/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, detail{"Verification e-mail sent."})
+	})
 	r.Post("/auth/token/refresh/", s.tokenRefresh)
 	r.Post("/auth/token/verify/", s.tokenVerify)
 	r.Post("/auth/social/login/google/", s.googleLogin)
@@ -408,4 +412,15 @@ func (s *Server) fields(w http.ResponseWriter, r *http.Request, names ...string)
 		return nil, false
 	}
 	return out, true
+}
+
+// confirmEmailLink is the browser form of e-mail verification (REFERENCE
+// §1.4 A11, a placeholder in the original): verify, then back to the
+// frontend's login page with the outcome in the query.
+func (s *Server) confirmEmailLink(w http.ResponseWriter, r *http.Request) {
+	target := s.Config.FrontendURL + "/login?email_verified=1"
+	if err := s.Auth.VerifyEmail(r.Context(), field.Str{V: chi.URLParam(r, "key"), Set: true}); err != nil {
+		target = s.Config.FrontendURL + "/login?error=email_verification"
+	}
+	http.Redirect(w, r, target, http.StatusFound)
 }

@@ -371,3 +371,26 @@ func between(s, start, end string) string {
 }
 
 var _ = http.StatusOK
+
+func TestEmailConfirmationLink(t *testing.T) {
+	inst := apptest.Start(t, apptest.Backends[0], apptest.Options{})
+	inst.Do("POST", "/auth/registration/", map[string]string{"username": "linker", "email": "linker@example.net",
+		"password1": "S3cure-Passw0rd!", "password2": "S3cure-Passw0rd!"})
+	mail := waitMail(t, inst.App.DB, "linker@example.net", "email_verification")
+	key := between(mail.Text, "/verify-email/", "/")
+	r := inst.Do("GET", "/auth/registration/account-confirm-email/"+key+"/", nil)
+	if r.Status != 302 || r.Header.Get("Location") != "http://localhost:3000/login?email_verified=1" {
+		t.Fatalf("confirm link: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	u, _ := inst.App.DB.UserByUsername(context.Background(), inst.App.DB.SQL, "linker")
+	if !u.EmailVerified {
+		t.Fatal("not verified")
+	}
+	if r := inst.Do("GET", "/auth/registration/account-confirm-email/bogus/", nil); r.Status != 302 ||
+		!strings.Contains(r.Header.Get("Location"), "error=email_verification") {
+		t.Fatalf("bogus key: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	if r := inst.Do("GET", "/auth/registration/account-email-verification-sent/", nil); r.Status != 200 {
+		t.Fatalf("sent page: %d", r.Status)
+	}
+}
