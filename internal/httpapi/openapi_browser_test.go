@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/cvimprover/cvimprover/internal/apptest"
+	"github.com/cvimprover/cvimprover/internal/testenv"
 )
 
 // The docs page is checked in a real headless browser (Debian's chromium)
@@ -30,7 +31,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("no chromium installed (apt-get install chromium): the docs page is not checked in a browser")
+	testenv.Missing(t, "chromium (apt-get install chromium; .ci/run installs it)", exec.ErrNotFound)
 	return ""
 }
 
