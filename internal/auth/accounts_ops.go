@@ -289,21 +289,11 @@ func (s *Service) VerifyToken(ctx context.Context, raw string) error {
 // AccessUser resolves an access token to its active user; the errors are
 // simplejwt's 401 bodies.
 func (s *Service) AccessUser(ctx context.Context, raw string) (*accounts.User, error) {
-	c, err := s.Tokens.Parse(raw, tokens.TypeAccess, s.now())
+	id, err := s.ParseAccess(raw)
 	if err != nil {
-		type msg struct {
-			TokenClass string `json:"token_class"`
-			TokenType  string `json:"token_type"`
-			Message    string `json:"message"`
-		}
-		return nil, &apperr.Error{Kind: apperr.Unauthenticated, Headers: map[string]string{"WWW-Authenticate": `Bearer realm="api"`},
-			Body: struct {
-				Detail   string `json:"detail"`
-				Code     string `json:"code"`
-				Messages []msg  `json:"messages"`
-			}{"Given token not valid for any token type", "token_not_valid", []msg{{"AccessToken", "access", err.Error()}}}}
+		return nil, err
 	}
-	u, err := s.User(ctx, c.UserID)
+	u, err := s.User(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, &apperr.Error{Kind: apperr.Unauthenticated, Detail: "User not found", Code: "user_not_found",
@@ -311,11 +301,25 @@ func (s *Service) AccessUser(ctx context.Context, raw string) (*accounts.User, e
 		}
 		return nil, err
 	}
-	if !u.IsActive {
-		return nil, &apperr.Error{Kind: apperr.Unauthenticated, Detail: "User is inactive", Code: "user_inactive",
-			Headers: map[string]string{"WWW-Authenticate": `Bearer realm="api"`}}
+	if err := CheckActive(u); err != nil {
+		return nil, err
 	}
 	return u, nil
+}
+
+// accessTokenErr is simplejwt's 401 body for a bad access token.
+func accessTokenErr(err error) error {
+	type msg struct {
+		TokenClass string `json:"token_class"`
+		TokenType  string `json:"token_type"`
+		Message    string `json:"message"`
+	}
+	return &apperr.Error{Kind: apperr.Unauthenticated, Headers: map[string]string{"WWW-Authenticate": `Bearer realm="api"`},
+		Body: struct {
+			Detail   string `json:"detail"`
+			Code     string `json:"code"`
+			Messages []msg  `json:"messages"`
+		}{"Given token not valid for any token type", "token_not_valid", []msg{{"AccessToken", "access", err.Error()}}}}
 }
 
 // Logout revokes the refresh token's family (if a valid one is given) and

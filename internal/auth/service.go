@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cvimprover/cvimprover/internal/accounts"
+	"github.com/cvimprover/cvimprover/internal/apperr"
 	"github.com/cvimprover/cvimprover/internal/auth/google"
 	"github.com/cvimprover/cvimprover/internal/auth/tokens"
 	"github.com/cvimprover/cvimprover/internal/cache"
@@ -229,4 +230,46 @@ func (s *Service) RenewSession(ctx context.Context, sid string, u *accounts.User
 		return nil
 	}
 	return s.saveSession(ctx, sid, u)
+}
+
+// UserKey is the cache key of a user entity (for callers that read it
+// together with something else in one round trip).
+func UserKey(id int64) string { return userKey(id) }
+
+// UserPlanField is the JSON field of the cached user entity naming its plan.
+const UserPlanField = "plan_name"
+
+// CachedUser decodes a cached user entity as read by UserKey.
+func CachedUser(b []byte) (*accounts.User, error) {
+	var u accounts.User
+	var h struct {
+		Password string `json:"password_hash"`
+	}
+	if err := json.Unmarshal(b, &u); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, err
+	}
+	u.Password = h.Password
+	return &u, nil
+}
+
+// ParseAccess checks an access token and returns its user id, with
+// simplejwt's 401 bodies on failure.
+func (s *Service) ParseAccess(raw string) (int64, error) {
+	c, err := s.Tokens.Parse(raw, tokens.TypeAccess, s.now())
+	if err != nil {
+		return 0, accessTokenErr(err)
+	}
+	return c.UserID, nil
+}
+
+// CheckActive is AccessUser's check of a loaded user.
+func CheckActive(u *accounts.User) error {
+	if !u.IsActive {
+		return &apperr.Error{Kind: apperr.Unauthenticated, Detail: "User is inactive", Code: "user_inactive",
+			Headers: map[string]string{"WWW-Authenticate": `Bearer realm="api"`}}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cvimprover/cvimprover/internal/accounts"
 	"github.com/cvimprover/cvimprover/internal/apperr"
 	"github.com/cvimprover/cvimprover/internal/auth"
+	"github.com/cvimprover/cvimprover/internal/ratelimit"
 )
 
 // Cookie names, as the original (and its intended JWT cookie design).
@@ -27,6 +28,8 @@ type principal struct {
 	// Via is "bearer", "cookie" (access-token cookie) or "session".
 	Via string
 	SID string
+	// pre is set when api_calls was already checked (see fusedBearer).
+	pre *prechecked
 }
 
 type principalKey struct{}
@@ -105,6 +108,9 @@ func (s *Server) resolvePrincipal(r *http.Request) (*principal, error) {
 			if len(parts) != 2 {
 				return nil, &apperr.Error{Kind: apperr.Unauthenticated, Detail: "Authorization header must contain two space-delimited values",
 					Code: "bad_authorization_header", Headers: map[string]string{"WWW-Authenticate": `Bearer realm="api"`}}
+			}
+			if p, ok, err := s.fusedBearer(r, parts[1]); ok || err != nil {
+				return p, err
 			}
 			u, err := s.Auth.AccessUser(ctx, parts[1])
 			if err != nil {
@@ -214,4 +220,40 @@ func (s *Server) ensureCSRFCookie(w http.ResponseWriter, r *http.Request) string
 	secret := auth.NewCSRFSecret()
 	s.setCookie(w, r, cookieCSRF, secret, 31449600*time.Second, false)
 	return secret
+}
+
+// fusedBearer resolves a Bearer caller and checks its api_calls limit in a
+// single round trip to the cache service, when the request needs both and
+// the caller is cached. ok is false when the ordinary path must run
+// (nothing was recorded then).
+func (s *Server) fusedBearer(r *http.Request, raw string) (*principal, bool, error) {
+	if s.Limits == nil || exemptFromLimits(r.URL.Path) || r.Method == http.MethodOptions || !needsAPICalls(r) {
+		return nil, false, nil
+	}
+	id, err := s.Auth.ParseAccess(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	val, found, d, blocked, err := s.Limits.CheckWithEntity(r.Context(), auth.UserKey(id), auth.UserPlanField,
+		ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: id, IP: ClientIP(r)})
+	if err != nil || !found {
+		return nil, false, nil
+	}
+	u, err := auth.CachedUser(val)
+	if err != nil || u.ID != id {
+		if d.Allowed {
+			_ = s.Limits.Refund(r.Context(), ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: id, IP: ClientIP(r)}, d.At)
+		}
+		return nil, false, nil
+	}
+	if s.Auth.OnCacheOp != nil {
+		s.Auth.OnCacheOp("hit")
+	}
+	if err := auth.CheckActive(u); err != nil {
+		if d.Allowed {
+			_ = s.Limits.Refund(r.Context(), ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: id, IP: ClientIP(r)}, d.At)
+		}
+		return nil, true, err
+	}
+	return &principal{User: u, Via: "bearer", pre: &prechecked{d: d, blocked: blocked}}, true, nil
 }

@@ -44,32 +44,73 @@ func (s *Server) userLimits(next http.Handler) http.Handler {
 			return
 		}
 		u := s.currentUser(r)
+		var pre *prechecked
+		if p := principalFrom(r.Context()); p != nil {
+			pre = p.pre
+		}
 		var scopes []string
 		if unsafeMethod(r.Method) {
 			scopes = append(scopes, ratelimit.ScopeBurst)
 		}
-		if u != nil && (strings.HasPrefix(r.URL.Path, "/cv/") || strings.HasPrefix(r.URL.Path, "/core/")) {
+		switch {
+		case pre != nil: // api_calls was checked while authenticating
+		case u != nil && needsAPICalls(r):
 			scopes = append(scopes, ratelimit.ScopeAPICalls)
-		} else {
+		default:
 			scopes = append(scopes, ratelimit.ScopeIP)
 		}
-		ds, blocked, err := s.Limits.CheckAllUnlessBlocked(r.Context(), s.subject(r, u), scopes...)
-		if err != nil {
-			// A limiter failure must not take the API down (CONTRACT §9).
-			s.log(r).Warn("rate limit check failed", "err", err)
-			next.ServeHTTP(w, r)
-			return
+		var ds []ratelimit.Decision
+		if pre != nil {
+			if pre.blocked {
+				s.writeBlocked(w)
+				return
+			}
+			ds = append(ds, pre.d)
+			if !pre.d.Allowed {
+				s.answerLimits(w, r, u, ds)
+				return
+			}
 		}
-		if blocked {
-			s.Metrics.RateLimitReject.WithLabelValues("blocked_ip").Inc()
-			writeRaw(w, http.StatusForbidden, []byte(`{"error": "access_denied", "message": "Your IP has been temporarily blocked due to suspicious activity.", "contact": "Please contact support if you believe this is an error."}`))
-			return
+		if len(scopes) > 0 {
+			more, blocked, err := s.Limits.CheckAllUnlessBlocked(r.Context(), s.subject(r, u), scopes...)
+			if err != nil {
+				// A limiter failure must not take the API down (CONTRACT §9).
+				s.log(r).Warn("rate limit check failed", "err", err)
+				next.ServeHTTP(w, r)
+				return
+			}
+			if blocked || (len(more) > 0 && !more[len(more)-1].Allowed) {
+				s.refundScopes(r, u, ds) // the request does nothing: give api_calls back
+			}
+			if blocked {
+				s.writeBlocked(w)
+				return
+			}
+			ds = append(ds, more...)
 		}
 		if !s.answerLimits(w, r, u, ds) {
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func (s *Server) writeBlocked(w http.ResponseWriter) {
+	s.Metrics.RateLimitReject.WithLabelValues("blocked_ip").Inc()
+	writeRaw(w, http.StatusForbidden, []byte(`{"error": "access_denied", "message": "Your IP has been temporarily blocked due to suspicious activity.", "contact": "Please contact support if you believe this is an error."}`))
+}
+
+// needsAPICalls: authenticated calls under /cv/ and /core/ count against
+// api_calls (CONTRACT §5); health and the webhook are exempt anyway.
+func needsAPICalls(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/cv/") || strings.HasPrefix(r.URL.Path, "/core/")
+}
+
+// prechecked is an api_calls decision taken together with the caller's
+// cached entity, in one round trip, while authenticating.
+type prechecked struct {
+	d       ratelimit.Decision
+	blocked bool
 }
 
 // take checks and records scopes for the caller; on refusal it writes the

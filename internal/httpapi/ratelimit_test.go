@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cvimprover/cvimprover/internal/apptest"
 	"github.com/cvimprover/cvimprover/internal/store"
@@ -206,5 +207,51 @@ func TestPerIPCeilingAndTrustedProxies(t *testing.T) {
 	}
 	if r := inst.Do("GET", "/core/plans/", nil, "X-Forwarded-For: 203.0.113.66"); r.Status != 403 || !strings.Contains(string(r.Body), `"error": "access_denied"`) {
 		t.Fatalf("blocked: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestAPICallsFollowThePlanAtOnce: the api_calls limit is read with the
+// caller in one round trip; a plan change applies to the very next request,
+// and a blocked address is refused even with a valid token.
+func TestAPICallsFollowThePlanAtOnce(t *testing.T) {
+	for _, b := range apptest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			inst, auth := registered(t, b, apptest.Options{Env: map[string]string{
+				"RATE_LIMITS": "Free.api_calls=3/hour,Basic.api_calls=5/hour,burst=1000/minute,anonymous.burst=1000/minute,ip=100000/minute"}}, "planner")
+			for i := 1; i <= 3; i++ {
+				r := inst.Do("GET", "/cv/questionnaire/", nil, auth)
+				if r.Status != 200 || r.Header.Get("X-RateLimit-Limit") != "3" || r.Header.Get("X-RateLimit-Remaining") != fmt.Sprint(3-i) {
+					t.Fatalf("call %d: %d %v", i, r.Status, r.Header)
+				}
+			}
+			r := inst.Do("GET", "/cv/questionnaire/", nil, auth)
+			if r.Status != 429 || !strings.Contains(string(r.Body), `"recommended_plan":"Basic"`) {
+				t.Fatalf("4th call: %d %s", r.Status, r.Body)
+			}
+			ctx := context.Background()
+			u, _ := inst.App.DB.UserByUsername(ctx, inst.App.DB.SQL, "planner")
+			basic, _ := inst.App.DB.PlanByName(ctx, inst.App.DB.SQL, "Basic")
+			if err := inst.App.Auth.SetPlan(ctx, u.ID, &basic.ID); err != nil {
+				t.Fatal(err)
+			}
+			r = inst.Do("GET", "/cv/questionnaire/", nil, auth)
+			if r.Status != 200 || r.Header.Get("X-RateLimit-Limit") != "5" || r.Header.Get("X-RateLimit-Remaining") != "1" {
+				t.Fatalf("after upgrade: %d %v", r.Status, r.Header)
+			}
+			if err := inst.App.Limits.BlockIP(ctx, "127.0.0.1", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if r := inst.Do("GET", "/cv/questionnaire/", nil, auth); r.Status != 403 || !strings.Contains(string(r.Body), "access_denied") {
+				t.Fatalf("blocked: %d %s", r.Status, r.Body)
+			}
+			inst.App.Limits.UnblockIP(ctx, "127.0.0.1")
+			// The refused and blocked calls were not counted.
+			var st map[string]any
+			inst.Do("GET", "/core/rate-limits/status/", nil, auth).JSON(t, &st)
+			if used := st["rate_limits"].(map[string]any)["api_calls"].(map[string]any)["used"]; used != 5.0 {
+				t.Fatalf("api_calls used = %v, want 5 (4 calls + this one)", used)
+			}
+		})
 	}
 }

@@ -2,8 +2,11 @@ package ratelimit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/cvimprover/cvimprover/internal/cache"
 )
 
 // CheckAllUnlessBlocked is CheckAll whose first check also asks whether the
@@ -38,4 +41,45 @@ func (l *Limiter) CheckAllUnlessBlocked(ctx context.Context, s Subject, scopes .
 		return nil, false, err
 	}
 	return append([]Decision{first}, rest...), false, nil
+}
+
+// CheckWithEntity checks scope for s, reading the cached entity at
+// entityKey in the same round trip; the plan whose limit applies is the
+// one the entity names in planField. found is false when the entity is not
+// cached (or the store cannot do this): nothing was recorded and the caller
+// takes its ordinary path. The plan of the decision is the entity's.
+func (l *Limiter) CheckWithEntity(ctx context.Context, entityKey, planField, scope string, s Subject) (val []byte, found bool, d Decision, blocked bool, err error) {
+	el, ok := l.Store.(cache.EntityLimiter)
+	if !ok || s.Anonymous() || scope == ScopeIP || strings.TrimSpace(s.IP) == "" {
+		return nil, false, Decision{}, false, nil
+	}
+	// One window for every plan, or the script cannot choose the limit alone.
+	window := l.Table.Lookup(PlanFree, scope).Window
+	limits := map[string]int{}
+	for _, p := range []string{PlanFree, PlanBasic, PlanPro, PlanPremium} {
+		r := l.Table.Lookup(p, scope)
+		if r.Window != window {
+			return nil, false, Decision{}, false, nil
+		}
+		limits[p] = r.Limit
+	}
+	key, _, _, err := l.resolve(scope, s)
+	if err != nil {
+		return nil, false, Decision{}, false, err
+	}
+	now := l.now()
+	val, found, cd, err := el.GetAndHit(ctx, entityKey, key, l.blockKey(canonicalIP(s.IP)),
+		cache.PlanLimits{Field: planField, Limits: limits, Default: limits[PlanFree]}, window, now)
+	if err != nil || !found {
+		return nil, false, Decision{}, false, err
+	}
+	if cd.Blocked {
+		return val, true, Decision{}, true, nil
+	}
+	var named map[string]json.RawMessage
+	var planName string
+	if json.Unmarshal(val, &named) == nil {
+		_ = json.Unmarshal(named[planField], &planName)
+	}
+	return val, true, convert(scope, CanonicalPlan(planName), cd, Rate{Limit: cd.Limit, Window: window}, now), false, nil
 }
