@@ -193,14 +193,9 @@ func (s *Service) SessionUser(ctx context.Context, sid string) (*accounts.User, 
 // entry (the public JSON form of accounts.User leaves it out).
 func (s *Service) userWithHash(ctx context.Context, id int64) (*accounts.User, error) {
 	if b, ok, err := s.Cache.Get(ctx, userKey(id)); err == nil && ok {
-		var u accounts.User
-		var h struct {
-			Password string `json:"password_hash"`
-		}
-		if json.Unmarshal(b, &u) == nil && json.Unmarshal(b, &h) == nil && h.Password != "" {
-			u.Password = h.Password
+		if u, err := CachedUser(b); err == nil && u.Password != "" {
 			s.cacheOp("hit")
-			return &u, nil
+			return u, nil
 		}
 	}
 	s.cacheOp("miss")
@@ -241,18 +236,15 @@ const UserPlanField = "plan_name"
 
 // CachedUser decodes a cached user entity as read by UserKey.
 func CachedUser(b []byte) (*accounts.User, error) {
-	var u accounts.User
-	var h struct {
-		Password string `json:"password_hash"`
+	var e struct {
+		accounts.User
+		PasswordHash string `json:"password_hash"`
 	}
-	if err := json.Unmarshal(b, &u); err != nil {
+	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, err
-	}
-	u.Password = h.Password
-	return &u, nil
+	e.User.Password = e.PasswordHash
+	return &e.User, nil
 }
 
 // ParseAccess checks an access token and returns its user id, with

@@ -255,5 +255,6 @@ func (s *Server) fusedBearer(r *http.Request, raw string) (*principal, bool, err
 		}
 		return nil, true, err
 	}
+	d.Plan = ratelimit.CanonicalPlan(u.PlanOrFree())
 	return &principal{User: u, Via: "bearer", pre: &prechecked{d: d, blocked: blocked}}, true, nil
 }

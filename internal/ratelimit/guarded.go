@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -47,7 +46,8 @@ func (l *Limiter) CheckAllUnlessBlocked(ctx context.Context, s Subject, scopes .
 // entityKey in the same round trip; the plan whose limit applies is the
 // one the entity names in planField. found is false when the entity is not
 // cached (or the store cannot do this): nothing was recorded and the caller
-// takes its ordinary path. The plan of the decision is the entity's.
+// takes its ordinary path. The decision's Plan is left for the caller to set
+// from the entity.
 func (l *Limiter) CheckWithEntity(ctx context.Context, entityKey, planField, scope string, s Subject) (val []byte, found bool, d Decision, blocked bool, err error) {
 	el, ok := l.Store.(cache.EntityLimiter)
 	if !ok || s.Anonymous() || scope == ScopeIP || strings.TrimSpace(s.IP) == "" {
@@ -76,10 +76,7 @@ func (l *Limiter) CheckWithEntity(ctx context.Context, entityKey, planField, sco
 	if cd.Blocked {
 		return val, true, Decision{}, true, nil
 	}
-	var named map[string]json.RawMessage
-	var planName string
-	if json.Unmarshal(val, &named) == nil {
-		_ = json.Unmarshal(named[planField], &planName)
-	}
-	return val, true, convert(scope, CanonicalPlan(planName), cd, Rate{Limit: cd.Limit, Window: window}, now), false, nil
+	// The caller decodes the entity anyway and sets the decision's Plan
+	// (parsing it here too would double the cost of the hot path).
+	return val, true, convert(scope, "", cd, Rate{Limit: cd.Limit, Window: window}, now), false, nil
 }
