@@ -266,7 +266,7 @@ func OfflineReport(ctx context.Context, _ ai.Request) (string, error) {
 // its result was stored does nothing. Provider failures are stored at once
 // (the provider already retried transient ones, and a user is waiting);
 // the queue's own retries cover crashes and database errors.
-func (s *Service) RunGeneration(ctx context.Context, id int64, lastAttempt bool) error {
+func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 	a, err := s.DB.AIResponseAny(ctx, id)
 	if err != nil {
 		if errors.Is(notFound(err, ""), err) {

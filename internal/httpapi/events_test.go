@@ -103,7 +103,7 @@ func TestRerunAfterCrashStoresOneResult(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if err := inst.App.CV.RunGeneration(ctx, id, false); err != nil {
+					if err := inst.App.CV.RunGeneration(ctx, id); err != nil {
 						t.Error(err)
 					}
 				}()
@@ -117,7 +117,7 @@ func TestRerunAfterCrashStoresOneResult(t *testing.T) {
 			}
 			finished := *a.FinishedAt
 			time.Sleep(10 * time.Millisecond)
-			if err := inst.App.CV.RunGeneration(ctx, id, false); err != nil {
+			if err := inst.App.CV.RunGeneration(ctx, id); err != nil {
 				t.Fatal(err)
 			}
 			if again, _ := inst.App.DB.AIResponseAny(ctx, id); !again.FinishedAt.Equal(finished) {

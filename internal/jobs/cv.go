@@ -11,7 +11,7 @@ import (
 // CVRunner does the CV work of the jobs below (the cv service).
 type CVRunner interface {
 	ExtractResume(ctx context.Context, questionnaireID int64, key string) error
-	RunGeneration(ctx context.Context, aiResponseID int64, lastAttempt bool) error
+	RunGeneration(ctx context.Context, aiResponseID int64) error
 }
 
 // ExtractResumeArgs reads an uploaded resume's text once.
@@ -70,7 +70,7 @@ func (w *GenerateWorker) NextRetry(job *river.Job[GenerateArgs]) time.Time {
 }
 
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) error {
-	return w.CV.RunGeneration(ctx, job.Args.AIResponseID, job.Attempt >= job.MaxAttempts)
+	return w.CV.RunGeneration(ctx, job.Args.AIResponseID)
 }
 
 // CVEnqueuer adapts the queue to the cv service's Enqueuer.
