@@ -132,7 +132,7 @@ type LoginInput struct {
 const (
 	loginWindow         = 15 * time.Minute
 	loginFailAccountMax = 5
-	loginFailIPMax      = 20
+	loginFailIPMax      = 100
 )
 
 func loginThrottled(retry time.Duration) error {
