@@ -119,15 +119,6 @@ func jsonKind(v any) string {
 	return "value"
 }
 
-// has reports whether the field was sent.
-func (in *input) has(name string) bool {
-	if _, ok := in.vals[name]; ok {
-		return true
-	}
-	_, ok := in.files[name]
-	return ok
-}
-
 // str converts a field to auth.Str. Numbers become their text (as DRF's
 // CharField does); objects, lists and booleans are "Not a valid string."
 func (in *input) str(name string, errs map[string][]string) auth.Str {

@@ -164,9 +164,3 @@ func loadDictionary(src string) error {
 	}
 	return nil
 }
-
-// lookupTerm returns the index of the term with this canonical name.
-func lookupTerm(name string) (int, bool) {
-	i, ok := termByName[strings.ToLower(name)]
-	return i, ok
-}

@@ -226,22 +226,6 @@ func stem(w string) string {
 	return w
 }
 
-// keyString is the document's keys joined by spaces, with " | " at sentence
-// boundaries so a phrase never matches across them.
-func (d *document) keyString() string {
-	var b strings.Builder
-	b.Grow(len(d.text) + 8)
-	b.WriteByte(' ')
-	for i, w := range d.words {
-		if i > 0 && w.sent != d.words[i-1].sent {
-			b.WriteString("| ")
-		}
-		b.WriteString(w.key)
-		b.WriteByte(' ')
-	}
-	return b.String()
-}
-
 // keysOf parses a phrase into its word keys.
 func keysOf(s string) []string {
 	d := parse(s)

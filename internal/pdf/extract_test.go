@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// fixtureDir holds the fixtures written by TestGenerateFixtures
+// (fixtures_test.go, built with -tags fixtures).
+const fixtureDir = "../../testdata/pdf"
+
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, name))

@@ -1,10 +1,11 @@
+//go:build fixtures
+
 package pdf
 
 import (
 	"archive/zip"
 	"bytes"
 	"compress/zlib"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,17 +16,12 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
-// go test ./internal/pdf -run TestGenerateFixtures -update rewrites
+// go test -tags fixtures ./internal/pdf -run TestGenerateFixtures rewrites
 // testdata/pdf from the Markdown sources there, using this package's own
-// renderer, pdfcpu for encryption, and hand-written hostile files.
-var update = flag.Bool("update", false, "rewrite testdata/pdf fixtures")
-
-const fixtureDir = "../../testdata/pdf"
-
+// renderer, pdfcpu for encryption, and hand-written hostile files. It is a
+// generator, not a check, so it is only built with the fixtures tag; the
+// checks (render_test.go, extract_test.go) compare against what it wrote.
 func TestGenerateFixtures(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to regenerate testdata/pdf")
-	}
 	files := map[string][]byte{}
 	for _, name := range []string{"cv-two-page", "cv-one-page", "cv-unicode"} {
 		md, err := os.ReadFile(filepath.Join(fixtureDir, name+".md"))

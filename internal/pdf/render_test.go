@@ -84,7 +84,7 @@ func TestRenderFixtureCVs(t *testing.T) {
 			t.Fatal(err)
 		}
 		if committed := readFixture(t, name+".pdf"); !bytes.Equal(committed, out) {
-			t.Errorf("%s.pdf differs from a fresh render; run go test -run TestGenerateFixtures -update", name)
+			t.Errorf("%s.pdf differs from a fresh render; run go test -tags fixtures -run TestGenerateFixtures ./internal/pdf", name)
 		}
 	}
 }

@@ -7,30 +7,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cvimprover/cvimprover/internal/cache"
+	"github.com/cvimprover/cvimprover/internal/testenv"
 )
-
-func testRedisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/15"
-}
-
-// missing skips, or fails under CI, when a service the test needs is absent.
-func missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format+" (skipped; with CI=true this is a failure)", args...)
-}
 
 // uniquePrefix isolates a test's keys so tests can share one Redis DB.
 func uniquePrefix(t testing.TB) string {
@@ -52,7 +36,7 @@ func newMemory(t testing.TB) cache.Cache {
 
 func newRedis(t testing.TB) cache.Cache {
 	t.Helper()
-	url := testRedisURL()
+	url := testenv.RedisURL()
 	r, err := cache.NewRedis(context.Background(), url, cache.Options{
 		Prefix: uniquePrefix(t),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -60,7 +44,7 @@ func newRedis(t testing.TB) cache.Cache {
 		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
 	})
 	if err != nil {
-		missing(t, "redis not reachable at %s (set TEST_REDIS_URL): %v", url, err)
+		testenv.Missing(t, "Redis at "+url+" (set TEST_REDIS_URL)", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
