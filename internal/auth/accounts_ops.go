@@ -223,7 +223,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*accounts.User, err
 		return nil, err
 	}
 	s.RefreshUser(ctx, u.ID)
-	return s.userWithHash(ctx, u.ID)
+	return s.User(ctx, u.ID)
 }
 
 // IssueTokens starts a JWT family for u (login, registration, Google).
@@ -372,7 +372,7 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, sid string) err
 	}
 	s.RefreshUser(ctx, id)
 	if sid != "" {
-		if u, err := s.userWithHash(ctx, id); err == nil {
+		if u, err := s.User(ctx, id); err == nil {
 			return s.RenewSession(ctx, sid, u)
 		}
 	}

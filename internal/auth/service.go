@@ -68,10 +68,9 @@ func (s *Service) cacheOp(r string) {
 // just before a write cannot put the old row back over the new one.
 func (s *Service) User(ctx context.Context, id int64) (*accounts.User, error) {
 	if b, ok, err := s.Cache.Get(ctx, userKey(id)); err == nil && ok {
-		var u accounts.User
-		if json.Unmarshal(b, &u) == nil {
+		if u, err := CachedUser(b); err == nil && u.Password != "" {
 			s.cacheOp("hit")
-			return &u, nil
+			return u, nil
 		}
 	}
 	s.cacheOp("miss")
@@ -176,7 +175,7 @@ func (s *Service) SessionUser(ctx context.Context, sid string) (*accounts.User, 
 	if json.Unmarshal(raw, &d) != nil || d.UserID == 0 {
 		return nil, ErrNoSession
 	}
-	u, err := s.userWithHash(ctx, d.UserID)
+	u, err := s.User(ctx, d.UserID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrNoSession
@@ -187,26 +186,6 @@ func (s *Service) SessionUser(ctx context.Context, sid string) (*accounts.User, 
 		return nil, ErrNoSession
 	}
 	return u, nil
-}
-
-// userWithHash is User with the password hash filled in from the cache
-// entry (the public JSON form of accounts.User leaves it out).
-func (s *Service) userWithHash(ctx context.Context, id int64) (*accounts.User, error) {
-	if b, ok, err := s.Cache.Get(ctx, userKey(id)); err == nil && ok {
-		if u, err := CachedUser(b); err == nil && u.Password != "" {
-			s.cacheOp("hit")
-			return u, nil
-		}
-	}
-	s.cacheOp("miss")
-	u, err := s.DB.UserByID(ctx, s.DB.SQL, id)
-	if err != nil {
-		return nil, err
-	}
-	if b, err := json.Marshal(userCacheEntry(u)); err == nil {
-		_, _ = s.Cache.SetNX(ctx, userKey(id), b, userCacheTTL)
-	}
-	return &u, nil
 }
 
 // EndSession deletes a session.

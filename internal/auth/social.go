@@ -82,7 +82,7 @@ func (s *Service) userForGoogle(ctx context.Context, id google.Identity) (*accou
 		_ = s.DB.LinkSocial(ctx, s.DB.SQL, u.ID, "google", id.Subject, string(extra), s.now())
 		_ = s.DB.TouchLogin(ctx, s.DB.SQL, u.ID, s.now())
 		s.RefreshUser(ctx, u.ID)
-		return s.userWithHash(ctx, u.ID)
+		return s.User(ctx, u.ID)
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -128,7 +128,7 @@ func (s *Service) userForGoogle(ctx context.Context, id google.Identity) (*accou
 		if strings.Contains(c, "provider") || strings.Contains(c, "social") {
 			// A concurrent first login for the same identity won.
 			if u, err := s.DB.SocialUser(ctx, s.DB.SQL, "google", id.Subject); err == nil {
-				return s.userWithHash(ctx, u.ID)
+				return s.User(ctx, u.ID)
 			}
 		}
 	}
@@ -137,7 +137,7 @@ func (s *Service) userForGoogle(ctx context.Context, id google.Identity) (*accou
 	}
 	_ = s.DB.TouchLogin(ctx, s.DB.SQL, uid, s.now())
 	s.RefreshUser(ctx, uid)
-	return s.userWithHash(ctx, uid)
+	return s.User(ctx, uid)
 }
 
 var notUsernameChars = regexp.MustCompile(`[^\w.@+-]+`)

@@ -359,25 +359,13 @@ func aKey(id int64) string { return "air:v1:" + strconv.FormatInt(id, 10) }
 // AIResponse reads one of the user's generations through the cache (only
 // finished generations are cached; running ones change).
 func (s *Service) AIResponse(ctx context.Context, userID, id int64) (*AIResponse, error) {
-	if b, ok, err := s.Cache.Get(ctx, aKey(id)); err == nil && ok {
-		var a AIResponse
-		if json.Unmarshal(b, &a) == nil {
-			s.cacheOp("hit")
-			if a.UserID != userID {
-				return nil, apperr.DetailErr(apperr.NotFound, MsgNotFoundA)
-			}
-			return &a, nil
-		}
-	}
-	s.cacheOp("miss")
-	a, err := s.DB.AIResponse(ctx, id, userID)
+	a, err := readThrough(ctx, s, aKey(id), func() (AIResponse, error) { return s.DB.AIResponse(ctx, id, userID) },
+		func(a AIResponse) bool { return a.Status == StatusSucceeded || a.Status == StatusFailed })
 	if err != nil {
 		return nil, notFound(err, MsgNotFoundA)
 	}
-	if a.Status == StatusSucceeded || a.Status == StatusFailed {
-		if b, err := json.Marshal(a); err == nil {
-			_, _ = s.Cache.SetNX(ctx, aKey(id), b, entityTTL)
-		}
+	if a.UserID != userID {
+		return nil, apperr.DetailErr(apperr.NotFound, MsgNotFoundA)
 	}
 	return &a, nil
 }

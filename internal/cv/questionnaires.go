@@ -258,25 +258,41 @@ func (s *Service) cacheOp(r string) {
 	}
 }
 
-// Questionnaire reads one of the user's questionnaires through the cache.
-func (s *Service) Questionnaire(ctx context.Context, userID, id int64) (*Questionnaire, error) {
-	if b, ok, err := s.Cache.Get(ctx, qKey(id)); err == nil && ok {
-		var q Questionnaire
-		if json.Unmarshal(b, &q) == nil {
+// readThrough reads an entity from the cache service, or loads it and —
+// when keep allows — caches it for later readers. Readers only fill an
+// absent key (SetNX); writers overwrite it after committing, so a slow
+// reader cannot put an old row back over a new one.
+func readThrough[T any](ctx context.Context, s *Service, key string, load func() (T, error), keep func(T) bool) (T, error) {
+	if b, ok, err := s.Cache.Get(ctx, key); err == nil && ok {
+		var v T
+		if json.Unmarshal(b, &v) == nil {
 			s.cacheOp("hit")
-			if q.UserID != userID {
-				return nil, apperr.DetailErr(apperr.NotFound, MsgNotFoundQ)
-			}
-			return &q, nil
+			return v, nil
 		}
 	}
 	s.cacheOp("miss")
-	q, err := s.DB.Questionnaire(ctx, s.DB.Handle(), id, userID)
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	if keep(v) {
+		if b, err := json.Marshal(v); err == nil {
+			_, _ = s.Cache.SetNX(ctx, key, b, entityTTL)
+		}
+	}
+	return v, nil
+}
+
+// Questionnaire reads one of the user's questionnaires through the cache.
+func (s *Service) Questionnaire(ctx context.Context, userID, id int64) (*Questionnaire, error) {
+	q, err := readThrough(ctx, s, qKey(id), func() (Questionnaire, error) {
+		return s.DB.Questionnaire(ctx, s.DB.Handle(), id, userID)
+	}, func(Questionnaire) bool { return true })
 	if err != nil {
 		return nil, notFound(err, MsgNotFoundQ)
 	}
-	if b, err := json.Marshal(q); err == nil {
-		_, _ = s.Cache.SetNX(ctx, qKey(id), b, entityTTL)
+	if q.UserID != userID { // a cached copy of another user's questionnaire
+		return nil, apperr.DetailErr(apperr.NotFound, MsgNotFoundQ)
 	}
 	return &q, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cvimprover/cvimprover/internal/apperr"
 	"github.com/cvimprover/cvimprover/internal/billing"
+	"github.com/cvimprover/cvimprover/internal/cv"
 )
 
 // billingRoutes mounts the Stripe endpoints (REFERENCE §7, CONTRACT §4).
@@ -154,42 +155,29 @@ type invoiceView struct {
 // listInvoices is GET /core/billing/invoices/: the caller's payments,
 // newest first.
 func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	if s.Payments == nil {
-		s.writeList(w, r, pageReq{}, 0, []invoiceView{})
-		return
-	}
-	p, err := parsePage(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	pg := p.cv()
-	list, total, err := s.Payments.Invoices(r.Context(), u.ID, pg.Limit, pg.Offset)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	views := make([]invoiceView, len(list))
-	for i, pay := range list {
-		v := invoiceView{ID: pay.ID, InvoiceID: pay.InvoiceID,
-			Amount:   billing.Amount{Value: billing.MinorToMajor(pay.Amount, pay.Currency)},
-			Currency: strings.ToUpper(pay.Currency), Status: pay.Status, HostedInvoiceURL: pay.HostedInvoiceURL,
-			CreatedAt: Time(pay.CreatedAt)}
-		if pay.PeriodStart != nil {
-			t := Time(*pay.PeriodStart)
-			v.PeriodStart = &t
+	list := func(ctx context.Context, userID int64, p cv.Page) ([]billing.Payment, int, error) {
+		if s.Payments == nil {
+			return []billing.Payment{}, 0, nil
 		}
-		if pay.PeriodEnd != nil {
-			t := Time(*pay.PeriodEnd)
-			v.PeriodEnd = &t
-		}
-		views[i] = v
+		return s.Payments.Invoices(ctx, userID, p.Limit, p.Offset)
 	}
-	s.writeList(w, r, p, total, views)
+	serveList(s, w, r, list, invoiceViewOf)
+}
+
+func invoiceViewOf(pay *billing.Payment) invoiceView {
+	v := invoiceView{ID: pay.ID, InvoiceID: pay.InvoiceID,
+		Amount:   billing.Amount{Value: billing.MinorToMajor(pay.Amount, pay.Currency)},
+		Currency: strings.ToUpper(pay.Currency), Status: pay.Status, HostedInvoiceURL: pay.HostedInvoiceURL,
+		CreatedAt: Time(pay.CreatedAt)}
+	if pay.PeriodStart != nil {
+		t := Time(*pay.PeriodStart)
+		v.PeriodStart = &t
+	}
+	if pay.PeriodEnd != nil {
+		t := Time(*pay.PeriodEnd)
+		v.PeriodEnd = &t
+	}
+	return v
 }
 
 // stripeWebhook is POST /core/payments/webhook/stripe/. A bad signature or

@@ -123,7 +123,7 @@ func parsePage(r *http.Request) (pageReq, error) {
 	return p, nil
 }
 
-func (p pageReq) cv() cv.Page {
+func (p pageReq) slice() cv.Page {
 	if !p.on {
 		return cv.Page{}
 	}
@@ -165,7 +165,10 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, p pageReq, to
 	writeJSON(w, http.StatusOK, b)
 }
 
-func (s *Server) listQuestionnaires(w http.ResponseWriter, r *http.Request) {
+// serveList answers one of the caller's lists: a bare array, or a page
+// when ?page= or ?page_size= is given (CONTRACT §2).
+func serveList[T, V any](s *Server, w http.ResponseWriter, r *http.Request,
+	list func(ctx context.Context, userID int64, p cv.Page) ([]T, int, error), view func(*T) V) {
 	u := s.requireUser(w, r)
 	if u == nil {
 		return
@@ -175,16 +178,20 @@ func (s *Server) listQuestionnaires(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	list, total, err := s.CV.ListQuestionnaires(r.Context(), u.ID, p.cv())
+	items, total, err := list(r.Context(), u.ID, p.slice())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	views := make([]questionnaireView, len(list))
-	for i := range list {
-		views[i] = s.qView(r, &list[i])
+	views := make([]V, len(items))
+	for i := range items {
+		views[i] = view(&items[i])
 	}
 	s.writeList(w, r, p, total, views)
+}
+
+func (s *Server) listQuestionnaires(w http.ResponseWriter, r *http.Request) {
+	serveList(s, w, r, s.CV.ListQuestionnaires, func(q *cv.Questionnaire) questionnaireView { return s.qView(r, q) })
 }
 
 // questionnaireInput reads the body (JSON, form or multipart).
@@ -364,25 +371,7 @@ func (s *Server) aView(r *http.Request, a *cv.AIResponse) aiView {
 }
 
 func (s *Server) listAIResponses(w http.ResponseWriter, r *http.Request) {
-	u := s.requireUser(w, r)
-	if u == nil {
-		return
-	}
-	p, err := parsePage(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	list, total, err := s.CV.ListAIResponses(r.Context(), u.ID, p.cv())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	views := make([]aiView, len(list))
-	for i := range list {
-		views[i] = s.aView(r, &list[i])
-	}
-	s.writeList(w, r, p, total, views)
+	serveList(s, w, r, s.CV.ListAIResponses, func(a *cv.AIResponse) aiView { return s.aView(r, a) })
 }
 
 func (s *Server) getAIResponse(w http.ResponseWriter, r *http.Request) {
