@@ -50,6 +50,7 @@ type App struct {
 
 	handler http.Handler
 	unlock  func()
+	stopUI  context.CancelFunc
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -150,10 +151,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Limits:  a.Limits,
 		AI:      a.AI.Check,
 	}
-	if a.HTTP.JobsUI, err = jobs.UI(ctx, db, "/admin/jobs", logger); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("job queue dashboard: %w", err)
-	}
+	uiCtx, stopUI := context.WithCancel(context.Background())
+	a.stopUI = stopUI
+	a.HTTP.JobsUI = jobs.LazyUI(uiCtx, db, "/admin/jobs", logger)
 	if err := a.openBilling(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -269,6 +269,9 @@ func (a *App) LockEmbedded() error {
 
 // Close releases everything.
 func (a *App) Close() {
+	if a.stopUI != nil {
+		a.stopUI()
+	}
 	if a.unlock != nil {
 		a.unlock()
 		a.unlock = nil

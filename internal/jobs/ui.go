@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -45,4 +46,22 @@ func UI(ctx context.Context, db *store.DB, prefix string, logger *slog.Logger) (
 		return nil, err
 	}
 	return h, nil
+}
+
+// LazyUI builds the dashboard on its first request: most processes (and
+// every management command) never serve it, and it starts background
+// queries when built. ctx bounds its lifetime.
+func LazyUI(ctx context.Context, db *store.DB, prefix string, logger *slog.Logger) http.Handler {
+	var once sync.Once
+	var h http.Handler
+	var err error
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { h, err = UI(ctx, db, prefix, logger) })
+		if err != nil {
+			logger.Error("job queue dashboard unavailable", "err", err)
+			http.Error(w, `{"detail":"The job dashboard is unavailable."}`, http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
