@@ -210,9 +210,6 @@ func (s *Service) RenewSession(ctx context.Context, sid string, u *accounts.User
 // together with something else in one round trip).
 func UserKey(id int64) string { return userKey(id) }
 
-// UserPlanField is the JSON field of the cached user entity naming its plan.
-const UserPlanField = "plan_name"
-
 // CachedUser decodes a cached user entity as read by UserKey.
 func CachedUser(b []byte) (*accounts.User, error) {
 	var e struct {

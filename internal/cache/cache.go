@@ -10,7 +10,7 @@
 //   - [Resilient]: wraps Redis with a Memory so that request handling keeps working while Redis
 //     is down (CONTRACT §9): reads miss, writes are dropped, rate limits become per-process.
 //
-// Byte entries and rate-limit logs share one key space (and one prefix) so that
+// Byte entries, rate-limit logs and counters share one key space (and one prefix) so that
 // DeletePrefix can clear either; a key must be used for one of them only (Redis answers
 // WRONGTYPE otherwise, Memory keeps them apart).
 package cache
@@ -47,6 +47,7 @@ type Cache interface {
 	Stats() Stats
 
 	Limiter
+	Counter
 }
 
 // Limiter is a sliding-log rate limiter (REFERENCE §6.2): per key, the timestamps of the
@@ -67,6 +68,26 @@ type Limiter interface {
 	Undo(ctx context.Context, key string, at time.Time) error
 	// Record adds a hit at now regardless of any limit.
 	Record(ctx context.Context, key string, window time.Duration, now time.Time) error
+}
+
+// Counter is a sliding-window counter: the cheap approximation of a rolling
+// window used for high-volume rates (per-IP ceiling, burst, api_calls), where
+// a log of every hit would cost a sorted set per caller and far more work per
+// check. Hits are counted in fixed buckets one window long; the estimate is
+// the current bucket plus the share of the previous one still inside the
+// window (see windowcounter.go). Decisions carry no Oldest.
+type Counter interface {
+	// Count counts a hit at now if the estimate stays within limit; a refused hit is not
+	// counted. With a non-empty guard, a guard key that exists means Blocked and nothing is
+	// counted. Atomic, also across instances sharing Redis: never more than limit admitted.
+	Count(ctx context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error)
+	// CountPeek reports what Count would decide without counting.
+	CountPeek(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error)
+	// Uncount gives back a hit counted at at (pass the now given to Count); no-op when its
+	// bucket is gone or empty.
+	Uncount(ctx context.Context, key string, window time.Duration, at time.Time) error
+	// ClearCount forgets every hit counted on key.
+	ClearCount(ctx context.Context, key string, window time.Duration, now time.Time) error
 }
 
 // Decision is the outcome of Hit or Peek.

@@ -52,6 +52,13 @@ func runConformance(t *testing.T, name string, newCache factory) {
 		{"KeysIndependent", testKeysIndependent},
 		{"SameInstantHits", testSameInstantHits},
 		{"InvalidWindow", testInvalidWindow},
+		{"CountExactLimitConcurrent", testCountExactLimitConcurrent},
+		{"CountSlidingEstimate", testCountSlidingEstimate},
+		{"CountRefusedNotCounted", testCountRefusedNotCounted},
+		{"Uncount", testUncount},
+		{"UncountPreviousBucket", testUncountPreviousBucket},
+		{"CountGuardAndClear", testCountGuardAndClear},
+		{"CountResetAt", testCountResetAt},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,29 +2,41 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 )
 
-func TestGetAndHit(t *testing.T) {
+func TestGetAndCount(t *testing.T) {
 	ctx := context.Background()
-	p := PlanLimits{Field: "plan_name", Limits: map[string]int{"Free": 1, "Basic": 2}, Default: 1}
-	for name, c := range map[string]Cache{"memory": newTestMemory(t), "redis": newTestRedis(t)} {
+	limits := map[string]int{"Free": 1, "Basic": 2}
+	limitOf := func(val []byte) (int, bool) {
+		var e struct {
+			Plan string `json:"plan_name"`
+		}
+		if json.Unmarshal(val, &e) != nil || e.Plan == "broken" {
+			return 0, false
+		}
+		if l, ok := limits[e.Plan]; ok {
+			return l, true
+		}
+		return 1, true
+	}
+	for name, c := range map[string]Cache{"memory": newTestMemory(t), "redis": newTestRedis(t),
+		"resilient": NewResilient(newTestRedis(t), newTestMemory(t))} {
 		t.Run(name, func(t *testing.T) {
-			el := c.(EntityLimiter)
+			el := c.(EntityCounter)
 			now := time.Now()
-			// Missing entity: nothing recorded.
-			if _, found, _, err := el.GetAndHit(ctx, "ent:1", "log:1", "guard:1", p, time.Minute, now); err != nil || found {
+			// Missing entity: nothing counted.
+			if _, found, _, err := el.GetAndCount(ctx, "ent:1", "log:1", "guard:1", limitOf, time.Minute, now); err != nil || found {
 				t.Fatalf("miss: %v %v", found, err)
 			}
-			if d, _ := c.Peek(ctx, "log:1", 2, time.Minute, now); d.Count != 0 {
-				t.Fatalf("miss recorded a hit: %+v", d)
+			if d := mustCountPeek(t, c, "log:1", 2, time.Minute, now); d.Count != 0 {
+				t.Fatalf("miss counted a hit: %+v", d)
 			}
-			if err := c.Set(ctx, "ent:1", []byte(`{"id":1,"plan_name":"Basic"}`), time.Minute); err != nil {
-				t.Fatal(err)
-			}
+			mustSet(t, c, "ent:1", `{"id":1,"plan_name":"Basic"}`, time.Minute)
 			for i := 1; i <= 3; i++ {
-				val, found, d, err := el.GetAndHit(ctx, "ent:1", "log:1", "guard:1", p, time.Minute, now)
+				val, found, d, err := el.GetAndCount(ctx, "ent:1", "log:1", "guard:1", limitOf, time.Minute, now)
 				if err != nil || !found || string(val) != `{"id":1,"plan_name":"Basic"}` || d.Limit != 2 {
 					t.Fatalf("hit %d: %q %v %+v %v", i, val, found, d, err)
 				}
@@ -32,17 +44,28 @@ func TestGetAndHit(t *testing.T) {
 					t.Fatalf("hit %d allowed=%v", i, d.Allowed)
 				}
 			}
-			// An unknown plan gets the default; a guard blocks without recording.
-			c.Set(ctx, "ent:2", []byte(`{"plan_name":"Gold"}`), time.Minute)
-			if _, _, d, _ := el.GetAndHit(ctx, "ent:2", "log:2", "guard:2", p, time.Minute, now); d.Limit != 1 || !d.Allowed {
+			if d := mustCountPeek(t, c, "log:1", 5, time.Minute, now); d.Count != 2 {
+				t.Fatalf("refused call counted: %+v", d)
+			}
+			// An entity limitOf rejects is not found and costs nothing.
+			mustSet(t, c, "ent:3", `{"plan_name":"broken"}`, time.Minute)
+			if _, found, _, err := el.GetAndCount(ctx, "ent:3", "log:3", "guard:3", limitOf, time.Minute, now); err != nil || found {
+				t.Fatalf("unusable entity: %v %v", found, err)
+			}
+			if d := mustCountPeek(t, c, "log:3", 5, time.Minute, now); d.Count != 0 {
+				t.Fatalf("unusable entity counted: %+v", d)
+			}
+			// A guard blocks without counting.
+			mustSet(t, c, "ent:2", `{"plan_name":"Gold"}`, time.Minute)
+			if _, _, d, _ := el.GetAndCount(ctx, "ent:2", "log:2", "guard:2", limitOf, time.Minute, now); d.Limit != 1 || !d.Allowed {
 				t.Fatalf("default plan: %+v", d)
 			}
-			c.Set(ctx, "guard:2", []byte("1"), time.Minute)
-			if _, found, d, _ := el.GetAndHit(ctx, "ent:2", "log:2", "guard:2", p, time.Minute, now); !found || !d.Blocked {
+			mustSet(t, c, "guard:2", "1", time.Minute)
+			if _, found, d, _ := el.GetAndCount(ctx, "ent:2", "log:2", "guard:2", limitOf, time.Minute, now); !found || !d.Blocked {
 				t.Fatalf("guard: %+v", d)
 			}
-			if d, _ := c.Peek(ctx, "log:2", 5, time.Minute, now); d.Count != 1 {
-				t.Fatalf("blocked call recorded: %+v", d)
+			if d := mustCountPeek(t, c, "log:2", 5, time.Minute, now); d.Count != 1 {
+				t.Fatalf("blocked call counted: %+v", d)
 			}
 		})
 	}

@@ -27,6 +27,7 @@ type Memory struct {
 	prefix string
 	items  *otter.Cache[string, item]
 	logs   *slidingLogs
+	counts *windowCounts
 	stats  counters
 
 	stop      chan struct{}
@@ -79,6 +80,7 @@ func NewMemory(opts Options) (*Memory, error) {
 		prefix: opts.Prefix,
 		items:  items,
 		logs:   newSlidingLogs(),
+		counts: newWindowCounts(),
 		stop:   make(chan struct{}),
 	}
 	go m.sweeper()
@@ -94,6 +96,7 @@ func (m *Memory) sweeper() {
 			return
 		case <-t.C:
 			m.logs.sweep()
+			m.counts.sweep()
 		}
 	}
 }
@@ -142,6 +145,7 @@ func (m *Memory) DeletePrefix(_ context.Context, prefix string) (int, error) {
 		}
 	}
 	n += m.logs.removePrefix(p)
+	n += m.counts.removePrefix(p)
 	return n, nil
 }
 
@@ -179,6 +183,41 @@ func (m *Memory) Record(_ context.Context, key string, window time.Duration, now
 		return err
 	}
 	m.logs.record(m.k(key), window, now.UnixMicro())
+	return nil
+}
+
+func (m *Memory) Count(_ context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	if err := checkWindow(window); err != nil {
+		return Decision{}, err
+	}
+	if guard != "" {
+		if _, blocked := m.items.GetIfPresent(m.k(guard)); blocked {
+			return Decision{Blocked: true, Limit: limit}, nil
+		}
+	}
+	return m.counts.count(m.k(key), limit, window, now.UnixMicro()), nil
+}
+
+func (m *Memory) CountPeek(_ context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	if err := checkWindow(window); err != nil {
+		return Decision{}, err
+	}
+	return m.counts.peek(m.k(key), limit, window, now.UnixMicro()), nil
+}
+
+func (m *Memory) Uncount(_ context.Context, key string, window time.Duration, at time.Time) error {
+	if err := checkWindow(window); err != nil {
+		return err
+	}
+	m.counts.uncount(m.k(key), window, at.UnixMicro())
+	return nil
+}
+
+func (m *Memory) ClearCount(_ context.Context, key string, window time.Duration, _ time.Time) error {
+	if err := checkWindow(window); err != nil {
+		return err
+	}
+	m.counts.remove(m.k(key))
 	return nil
 }
 

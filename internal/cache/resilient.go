@@ -17,7 +17,7 @@ import (
 //     request never fails because of it. Deletes are also applied locally. A Delete that could
 //     not reach Redis is lost, so values cached there must carry TTLs short enough to bound
 //     the staleness.
-//   - Hit, Peek, Undo and Record use the local limiter: limits become per process and counts
+//   - Hit, Peek, Undo, Record and the Counter methods use the local limiter: limits become per process and counts
 //     made during the outage are forgotten when Redis returns (CONTRACT §9: "rate limits fall
 //     back to per-process limits").
 //   - SetNX uses the local cache, so once-only/lock semantics hold per process only.
@@ -167,6 +167,42 @@ func (r *Resilient) Record(ctx context.Context, key string, window time.Duration
 	if r.down(err) {
 		return r.local.Record(ctx, key, window, now)
 	}
+	return err
+}
+
+func (r *Resilient) Count(ctx context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	d, err := r.primary.Count(ctx, key, guard, limit, window, now)
+	if r.down(err) {
+		return r.local.Count(ctx, key, guard, limit, window, now)
+	}
+	if err == nil {
+		r.up()
+	}
+	return d, err
+}
+
+func (r *Resilient) CountPeek(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	d, err := r.primary.CountPeek(ctx, key, limit, window, now)
+	if r.down(err) {
+		return r.local.CountPeek(ctx, key, limit, window, now)
+	}
+	return d, err
+}
+
+// Uncount gives the unit back where it was most likely taken, as Undo does.
+func (r *Resilient) Uncount(ctx context.Context, key string, window time.Duration, at time.Time) error {
+	err := r.primary.Uncount(ctx, key, window, at)
+	if r.down(err) {
+		return r.local.Uncount(ctx, key, window, at)
+	}
+	return err
+}
+
+// ClearCount clears both, like DeletePrefix, and returns the primary's error.
+func (r *Resilient) ClearCount(ctx context.Context, key string, window time.Duration, now time.Time) error {
+	_ = r.local.ClearCount(ctx, key, window, now)
+	err := r.primary.ClearCount(ctx, key, window, now)
+	r.down(err)
 	return err
 }
 

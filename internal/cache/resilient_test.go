@@ -34,6 +34,14 @@ func (f failing) Hit(context.Context, string, int, time.Duration, time.Time) (De
 func (f failing) Peek(context.Context, string, int, time.Duration, time.Time) (Decision, error) {
 	return Decision{}, f.err
 }
+func (f failing) Count(context.Context, string, string, int, time.Duration, time.Time) (Decision, error) {
+	return Decision{}, f.err
+}
+func (f failing) CountPeek(context.Context, string, int, time.Duration, time.Time) (Decision, error) {
+	return Decision{}, f.err
+}
+func (f failing) Uncount(context.Context, string, time.Duration, time.Time) error    { return f.err }
+func (f failing) ClearCount(context.Context, string, time.Duration, time.Time) error { return f.err }
 
 func TestResilientFallsBackWhenPrimaryUnavailable(t *testing.T) {
 	t.Parallel()
@@ -82,6 +90,26 @@ func TestResilientFallsBackWhenPrimaryUnavailable(t *testing.T) {
 		t.Errorf("fallback Peek after Undo+Record = %+v, want Count 1", d)
 	}
 
+	if d, err := c.Count(ctx, "api", "", 1, time.Hour, now); err != nil || !d.Allowed {
+		t.Errorf("first fallback count = %+v, %v", d, err)
+	}
+	if d, err := c.Count(ctx, "api", "", 1, time.Hour, now); err != nil || d.Allowed {
+		t.Errorf("second fallback count allowed: %+v, %v", d, err)
+	}
+	if err := c.Uncount(ctx, "api", time.Hour, now); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.CountPeek(ctx, "api", 1, time.Hour, now); err != nil || d.Count != 0 {
+		t.Errorf("fallback CountPeek after Uncount = %+v, %v", d, err)
+	}
+	mustCount(t, c, "api", 1, time.Hour, now)
+	if err := c.ClearCount(ctx, "api", time.Hour, now); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("ClearCount = %v, want the primary's ErrUnavailable", err)
+	}
+	if d := mustCountPeek(t, local, "api", 1, time.Hour, now); d.Count != 0 {
+		t.Error("ClearCount did not clear the local counter")
+	}
+
 	if _, err := c.DeletePrefix(ctx, ""); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("DeletePrefix = %v, want the primary's ErrUnavailable", err)
 	}
@@ -112,6 +140,9 @@ func TestResilientPassesThroughOtherErrors(t *testing.T) {
 	_, checks["Hit"] = c.Hit(ctx, "k", 1, time.Hour, time.Now())
 	_, checks["Peek"] = c.Peek(ctx, "k", 1, time.Hour, time.Now())
 	checks["Undo"] = c.Undo(ctx, "k", time.Now())
+	_, checks["Count"] = c.Count(ctx, "k", "", 1, time.Hour, time.Now())
+	_, checks["CountPeek"] = c.CountPeek(ctx, "k", 1, time.Hour, time.Now())
+	checks["Uncount"] = c.Uncount(ctx, "k", time.Hour, time.Now())
 	for op, err := range checks {
 		if !errors.Is(err, bug) {
 			t.Errorf("%s = %v, want the primary's error", op, err)

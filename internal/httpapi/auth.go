@@ -234,16 +234,18 @@ func (s *Server) fusedBearer(r *http.Request, raw string) (*principal, bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	val, found, d, blocked, err := s.Limits.CheckWithEntity(r.Context(), auth.UserKey(id), auth.UserPlanField,
-		ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: id, IP: ClientIP(r)})
+	subj := ratelimit.Subject{UserID: id, IP: ClientIP(r)}
+	var u *accounts.User
+	_, found, d, blocked, err := s.Limits.CheckWithEntity(r.Context(), auth.UserKey(id), ratelimit.ScopeAPICalls, subj,
+		func(val []byte) (string, bool) {
+			cu, err := auth.CachedUser(val)
+			if err != nil || cu.ID != id {
+				return "", false
+			}
+			u = cu
+			return cu.PlanOrFree(), true
+		})
 	if err != nil || !found {
-		return nil, false, nil
-	}
-	u, err := auth.CachedUser(val)
-	if err != nil || u.ID != id {
-		if d.Allowed {
-			_ = s.Limits.Refund(r.Context(), ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: id, IP: ClientIP(r)}, d.At)
-		}
 		return nil, false, nil
 	}
 	if s.Auth.OnCacheOp != nil {
@@ -251,10 +253,9 @@ func (s *Server) fusedBearer(r *http.Request, raw string) (*principal, bool, err
 	}
 	if err := auth.CheckActive(u); err != nil {
 		if d.Allowed {
-			_ = s.Limits.Refund(r.Context(), ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: id, IP: ClientIP(r)}, d.At)
+			_ = s.Limits.Refund(r.Context(), ratelimit.ScopeAPICalls, subj, d.At)
 		}
 		return nil, true, err
 	}
-	d.Plan = ratelimit.CanonicalPlan(u.PlanOrFree())
 	return &principal{User: u, Via: "bearer", pre: &prechecked{d: d, blocked: blocked}}, true, nil
 }

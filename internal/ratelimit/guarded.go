@@ -21,7 +21,13 @@ func (l *Limiter) CheckAllUnlessBlocked(ctx context.Context, s Subject, scopes .
 	if err != nil {
 		return nil, false, err
 	}
-	cd, err := l.Store.HitUnless(ctx, key, l.blockKey(canonicalIP(s.IP)), r.Limit, r.Window, now)
+	guard := l.blockKey(canonicalIP(s.IP))
+	var cd cache.Decision
+	if approximate(scopes[0]) {
+		cd, err = l.Store.Count(ctx, key, guard, r.Limit, r.Window, now)
+	} else {
+		cd, err = l.Store.HitUnless(ctx, key, guard, r.Limit, r.Window, now)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("ratelimit: check %s: %w", scopes[0], err)
 	}
@@ -42,41 +48,44 @@ func (l *Limiter) CheckAllUnlessBlocked(ctx context.Context, s Subject, scopes .
 	return append([]Decision{first}, rest...), false, nil
 }
 
-// CheckWithEntity checks scope for s, reading the cached entity at
-// entityKey in the same round trip; the plan whose limit applies is the
-// one the entity names in planField. found is false when the entity is not
-// cached (or the store cannot do this): nothing was recorded and the caller
-// takes its ordinary path. The decision's Plan is left for the caller to set
-// from the entity.
-func (l *Limiter) CheckWithEntity(ctx context.Context, entityKey, planField, scope string, s Subject) (val []byte, found bool, d Decision, blocked bool, err error) {
-	el, ok := l.Store.(cache.EntityLimiter)
-	if !ok || s.Anonymous() || scope == ScopeIP || strings.TrimSpace(s.IP) == "" {
+// CheckWithEntity checks scope (a counter scope, e.g. api_calls) for s,
+// reading the cached entity at entityKey in the same round trip; planOf
+// reads the plan whose limit applies from the entity (ok false: the entity
+// is unusable). found is false when the entity is not cached or unusable, or
+// the store cannot do this: nothing was counted and the caller takes its
+// ordinary path.
+func (l *Limiter) CheckWithEntity(ctx context.Context, entityKey, scope string, s Subject, planOf func(val []byte) (plan string, ok bool)) (val []byte, found bool, d Decision, blocked bool, err error) {
+	ec, ok := l.Store.(cache.EntityCounter)
+	if !ok || !approximate(scope) || s.Anonymous() || scope == ScopeIP || strings.TrimSpace(s.IP) == "" {
 		return nil, false, Decision{}, false, nil
 	}
-	// One window for every plan, or the script cannot choose the limit alone.
+	// The window must be known before the plan is: one for every plan.
 	window := l.Table.Lookup(PlanFree, scope).Window
-	limits := map[string]int{}
-	for _, p := range []string{PlanFree, PlanBasic, PlanPro, PlanPremium} {
-		r := l.Table.Lookup(p, scope)
-		if r.Window != window {
+	for _, p := range plans {
+		if l.Table.Lookup(p, scope).Window != window {
 			return nil, false, Decision{}, false, nil
 		}
-		limits[p] = r.Limit
 	}
 	key, _, _, err := l.resolve(scope, s)
 	if err != nil {
 		return nil, false, Decision{}, false, err
 	}
 	now := l.now()
-	val, found, cd, err := el.GetAndHit(ctx, entityKey, key, l.blockKey(canonicalIP(s.IP)),
-		cache.PlanLimits{Field: planField, Limits: limits, Default: limits[PlanFree]}, window, now)
+	var plan string
+	limitOf := func(val []byte) (int, bool) {
+		p, ok := planOf(val)
+		if !ok {
+			return 0, false
+		}
+		plan = CanonicalPlan(p)
+		return l.Table.Lookup(plan, scope).Limit, true
+	}
+	val, found, cd, err := ec.GetAndCount(ctx, entityKey, key, l.blockKey(canonicalIP(s.IP)), limitOf, window, now)
 	if err != nil || !found {
 		return nil, false, Decision{}, false, err
 	}
 	if cd.Blocked {
 		return val, true, Decision{}, true, nil
 	}
-	// The caller decodes the entity anyway and sets the decision's Plan
-	// (parsing it here too would double the cost of the hot path).
-	return val, true, convert(scope, "", cd, Rate{Limit: cd.Limit, Window: window}, now), false, nil
+	return val, true, convert(scope, plan, cd, Rate{Limit: cd.Limit, Window: window}, now), false, nil
 }

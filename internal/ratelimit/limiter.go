@@ -68,10 +68,28 @@ type KV interface {
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
-// Limiter applies a Table to a sliding-log store. Store and Table are required for checks;
+// Store is what a Limiter counts in: an exact sliding log for the quota
+// scopes and a sliding-window counter for the rates (see approximate).
+type Store interface {
+	cache.Limiter
+	cache.Counter
+}
+
+// approximate reports whether scope is counted with the sliding-window
+// counter instead of the exact log. The rates (per-IP ceiling, burst,
+// api_calls) are checked on nearly every request and run into hundreds or
+// thousands per window, where a log of every hit costs a sorted set per
+// caller and several times the work per check; an estimate is what a rate
+// needs. The quotas (ai_responses, questionnaires, uploads) are a few a day,
+// counted exactly: "3 generations a day" means 3 in any 24 hours.
+func approximate(scope string) bool {
+	return scope == ScopeAPICalls || scope == ScopeBurst || scope == ScopeIP
+}
+
+// Limiter applies a Table to a Store. Store and Table are required for checks;
 // KV for Reset, ClearAll and IP blocks. Zero Now is time.Now, zero Prefix DefaultPrefix.
 type Limiter struct {
-	Store  cache.Limiter
+	Store  Store
 	KV     KV
 	Table  Table
 	Now    func() time.Time
@@ -164,7 +182,12 @@ func (l *Limiter) check(ctx context.Context, scope string, s Subject, now time.T
 	if err != nil {
 		return Decision{}, err
 	}
-	d, err := l.Store.Hit(ctx, key, r.Limit, r.Window, now)
+	var d cache.Decision
+	if approximate(scope) {
+		d, err = l.Store.Count(ctx, key, "", r.Limit, r.Window, now)
+	} else {
+		d, err = l.Store.Hit(ctx, key, r.Limit, r.Window, now)
+	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: check %s: %w", scope, err)
 	}
@@ -230,7 +253,12 @@ func (l *Limiter) peek(ctx context.Context, scope string, s Subject, now time.Ti
 	if err != nil {
 		return Decision{}, err
 	}
-	d, err := l.Store.Peek(ctx, key, r.Limit, r.Window, now)
+	var d cache.Decision
+	if approximate(scope) {
+		d, err = l.Store.CountPeek(ctx, key, r.Limit, r.Window, now)
+	} else {
+		d, err = l.Store.Peek(ctx, key, r.Limit, r.Window, now)
+	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: peek %s: %w", scope, err)
 	}
@@ -241,11 +269,16 @@ func (l *Limiter) peek(ctx context.Context, scope string, s Subject, now time.Ti
 // upstream AI call it paid for failed (CONTRACT §5). Only call it for an allowed decision:
 // otherwise it returns a unit some earlier request paid for.
 func (l *Limiter) Refund(ctx context.Context, scope string, s Subject, at time.Time) error {
-	key, _, _, err := l.resolve(scope, s)
+	key, _, r, err := l.resolve(scope, s)
 	if err != nil {
 		return err
 	}
-	if err := l.Store.Undo(ctx, key, at); err != nil {
+	if approximate(scope) {
+		err = l.Store.Uncount(ctx, key, r.Window, at)
+	} else {
+		err = l.Store.Undo(ctx, key, at)
+	}
+	if err != nil {
 		return fmt.Errorf("ratelimit: refund %s: %w", scope, err)
 	}
 	return nil
@@ -276,10 +309,31 @@ func (l *Limiter) Reset(ctx context.Context, userID int64, scopes ...string) err
 		if !slices.Contains(userScopes, sc) {
 			return fmt.Errorf("%w %q (a user has ai_responses, questionnaires, api_calls, uploads, burst)", ErrUnknownScope, sc)
 		}
-		keys = append(keys, l.userKey(sc, userID))
+		if !approximate(sc) {
+			keys = append(keys, l.userKey(sc, userID))
+			continue
+		}
+		if l.Store == nil {
+			return fmt.Errorf("ratelimit: reset %s: no store configured", sc)
+		}
+		// A counter's buckets depend on the window, which may differ by plan (RATE_LIMITS).
+		now := l.now()
+		var done []time.Duration
+		for _, p := range plans {
+			w := l.Table.Lookup(p, sc).Window
+			if w <= 0 || slices.Contains(done, w) {
+				continue
+			}
+			done = append(done, w)
+			if err := l.Store.ClearCount(ctx, l.userKey(sc, userID), w, now); err != nil {
+				return fmt.Errorf("ratelimit: reset %s: %w", sc, err)
+			}
+		}
 	}
-	if err := kv.Delete(ctx, keys...); err != nil {
-		return fmt.Errorf("ratelimit: reset: %w", err)
+	if len(keys) > 0 {
+		if err := kv.Delete(ctx, keys...); err != nil {
+			return fmt.Errorf("ratelimit: reset: %w", err)
+		}
 	}
 	return nil
 }

@@ -33,9 +33,16 @@ func TestCheckEnforcesPlanTable(t *testing.T) {
 				if d.Allowed || d.Used != r.Limit || d.Remaining != 0 {
 					t.Fatalf("%q %s hit %d: %+v, want refused", plan, scope, r.Limit+1, d)
 				}
-				// Every hit was at the same instant: the unit comes back one window later.
-				if d.RetryAfter != int(r.Window/time.Second) || !d.ResetAt.Equal(t0.Add(r.Window)) {
-					t.Errorf("%q %s refusal: RetryAfter %d ResetAt %s, want %s later", plan, scope, d.RetryAfter, d.ResetAt, r.Window)
+				switch {
+				case !approximate(scope):
+					// Every hit was at the same instant: the unit comes back one window later.
+					if d.RetryAfter != int(r.Window/time.Second) || !d.ResetAt.Equal(t0.Add(r.Window)) {
+						t.Errorf("%q %s refusal: RetryAfter %d ResetAt %s, want %s later", plan, scope, d.RetryAfter, d.ResetAt, r.Window)
+					}
+				case d.RetryAfter < 1 || d.RetryAfter > int(r.Window/time.Second) || d.ResetAt.Before(t0.Add(time.Duration(d.RetryAfter-1)*time.Second)):
+					// A counter frees a unit once its bucket's hits start leaving the window
+					// (TestCounterRetryAfterIsHonest checks the exact instant).
+					t.Errorf("%q %s refusal: RetryAfter %d ResetAt %s", plan, scope, d.RetryAfter, d.ResetAt)
 				}
 				if d.Scope != scope || d.Plan != CanonicalPlan(plan) || d.Window != r.Window || !d.At.Equal(t0) {
 					t.Errorf("%q %s: decision metadata %+v", plan, scope, d)
@@ -165,13 +172,47 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 		clk := newClock(t0)
 		l := newLimiter(c, clk)
 		u := Subject{UserID: 1}
-		for range 10 {
-			mustCheck(t, l, ScopeBurst, u)
+		for range 5 {
+			mustCheck(t, l, ScopeQuestionnaires, u)
 		}
 		clk.Advance(500 * time.Millisecond)
-		d := mustCheck(t, l, ScopeBurst, u)
-		if d.Allowed || d.RetryAfter != 60 {
-			t.Fatalf("59.5 s to wait: %+v, want Retry-After 60", d)
+		d := mustCheck(t, l, ScopeQuestionnaires, u)
+		if d.Allowed || d.RetryAfter != 86400 {
+			t.Fatalf("86399.5 s to wait: %+v, want Retry-After 86400", d)
+		}
+	})
+}
+
+// The counter scopes (burst, api_calls, ip) tell the truth about when to come back: refused
+// one second before Retry-After, admitted at it.
+func TestCounterRetryAfterIsHonest(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c cache.Cache) {
+		for i, scope := range []string{ScopeBurst, ScopeAPICalls, ScopeIP} {
+			clk := newClock(t0)
+			l := newLimiter(c, clk)
+			u := Subject{UserID: int64(100 + i), IP: "198.51.100." + strconv.Itoa(i)}
+			r := l.Table.Lookup(PlanFree, scope)
+			for range r.Limit {
+				clk.Advance(r.Window / time.Duration(2*r.Limit)) // spread over half a window
+				if d := mustCheck(t, l, scope, u); !d.Allowed {
+					t.Fatalf("%s: refused within the limit: %+v", scope, d)
+				}
+			}
+			d := mustCheck(t, l, scope, u)
+			if d.Allowed || d.RetryAfter < 1 {
+				t.Fatalf("%s: over the limit: %+v", scope, d)
+			}
+			if d.ResetAt.Before(d.At.Add(time.Duration(d.RetryAfter-1) * time.Second)) {
+				t.Errorf("%s: ResetAt %s earlier than Retry-After %d", scope, d.ResetAt, d.RetryAfter)
+			}
+			clk.Advance(time.Duration(d.RetryAfter-1) * time.Second)
+			if p := mustPeek(t, l, scope, u); p.Allowed {
+				t.Errorf("%s: allowed a second before Retry-After %d: %+v", scope, d.RetryAfter, p)
+			}
+			clk.Advance(time.Second)
+			if p := mustCheck(t, l, scope, u); !p.Allowed {
+				t.Errorf("%s: refused at Retry-After %d: %+v", scope, d.RetryAfter, p)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 // Package ratelimit enforces the per-plan limits of CONTRACT §5 (REFERENCE §6.4, "Intended"
-// column) on top of the atomic sliding log of package cache, and builds the bodies that
-// describe them (429 bodies, rate-limit headers, the status endpoint of REFERENCE §6.7).
+// column) on top of package cache's atomic sliding log (quotas) and sliding-window counter
+// (rates; see approximate), and builds the bodies that describe them (429 bodies, rate-limit
+// headers, the status endpoint of REFERENCE §6.7).
 //
 // Every limit is a rolling window. Counters are keyed
 //
@@ -8,7 +9,7 @@
 //	rl:<scope>:ip:<ip>        anonymous burst and the per-IP ceiling (scope "ip")
 //	rl:blocked:<ip>           IP blocks made by manage-rate-limits
 //
-// under the cache's own prefix, so that clear-all can remove rate-limit state (and nothing
+// (on Redis a counter's buckets are <key>@<bucket number>) under the cache's own prefix, so that clear-all can remove rate-limit state (and nothing
 // else) with one DeletePrefix.
 //
 // Plans: a user without a plan, and a user on a plan name the table does not know, gets the

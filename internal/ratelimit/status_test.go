@@ -131,14 +131,20 @@ func TestStatusMatchesEnforcement(t *testing.T) {
 		clk := newClock(t0)
 		l := newLimiter(c, clk)
 		u := Subject{UserID: 41, Plan: PlanBasic}
-		mustCheck(t, l, ScopeAPICalls, u)
-		clk.Advance(59 * time.Minute)
-		if got := mustStatus(t, l, u).RateLimits.APICalls.Used; got != 1 {
-			t.Errorf("api_calls after 59 min = %d, want 1", got)
+		for range 30 {
+			mustCheck(t, l, ScopeAPICalls, u)
 		}
-		clk.Advance(time.Minute)
+		for _, step := range []time.Duration{0, 30 * time.Minute, 29 * time.Minute, 2 * time.Hour} {
+			clk.Advance(step)
+			got := mustStatus(t, l, u).RateLimits.APICalls
+			d := mustPeek(t, l, ScopeAPICalls, u)
+			if got.Used != d.Used || got.Limit != d.Limit || got.Limit != 300 {
+				t.Errorf("after %s: status %+v, enforcement %+v", step, got, d)
+			}
+		}
+		// Two hours on, nothing of the hourly window is left.
 		if got := mustStatus(t, l, u).RateLimits.APICalls.Used; got != 0 {
-			t.Errorf("api_calls after 60 min = %d, want 0", got)
+			t.Errorf("api_calls two hours later = %d, want 0", got)
 		}
 		d := mustCheck(t, l, ScopeUploads, u)
 		if err := l.Refund(ctx, ScopeUploads, u, d.At); err != nil {
