@@ -54,6 +54,7 @@ func runConformance(t *testing.T, name string, newCache factory) {
 		{"InvalidWindow", testInvalidWindow},
 		{"CountExactLimitConcurrent", testCountExactLimitConcurrent},
 		{"CountSlidingEstimate", testCountSlidingEstimate},
+		{"CountWaitsWithinWindow", testCountWaitsWithinWindow},
 		{"CountRefusedNotCounted", testCountRefusedNotCounted},
 		{"Uncount", testUncount},
 		{"UncountPreviousBucket", testUncountPreviousBucket},

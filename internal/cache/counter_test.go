@@ -77,42 +77,69 @@ func testCountExactLimitConcurrent(t *testing.T, c Cache) {
 	}
 }
 
-// The estimate: the current bucket plus the previous one's share still in the window,
-// rounded up.
+// The estimate: the current bucket plus the previous one's hits still in the window, taken
+// as evenly spread between its first and last hit, rounded up.
 func testCountSlidingEstimate(t *testing.T, c Cache) {
 	const w = time.Minute
 	t0 := bucketStart(w)
-	// Six hits late in one bucket…
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	// Six hits, 50 s to 55 s into one bucket…
 	for i := range 6 {
-		if d := mustCount(t, c, "burst", 10, w, t0.Add(50*time.Second+time.Duration(i)*time.Second)); !d.Allowed || d.Count != i+1 {
+		if d := mustCount(t, c, "burst", 10, w, at(50*time.Second+time.Duration(i)*time.Second)); !d.Allowed || d.Count != i+1 {
 			t.Fatalf("hit %d: %+v", i+1, d)
 		}
 	}
-	// …all still count just after the boundary (ceil(6·59/60) = 6), so 4 more fit.
-	t1 := t0.Add(w + time.Second)
+	// …all count in full just after the boundary, so 4 more fit and the 11th is refused.
 	for i := range 4 {
-		if d := mustCount(t, c, "burst", 10, w, t1); !d.Allowed || d.Count != 7+i {
+		if d := mustCount(t, c, "burst", 10, w, at(61*time.Second)); !d.Allowed || d.Count != 7+i {
 			t.Fatalf("hit after the boundary %d: %+v", i+1, d)
 		}
 	}
-	d := mustCount(t, c, "burst", 10, w, t1)
+	d := mustCount(t, c, "burst", 10, w, at(61*time.Second))
 	if d.Allowed || d.Count != 10 {
 		t.Fatalf("11th hit in a minute: %+v", d)
 	}
-	// One unit comes back when ceil(6·(60-e)/60) drops to 5: at e = 10 s, i.e. 9 s on.
-	if d.RetryAfter != 9*time.Second {
-		t.Fatalf("RetryAfter = %v, want 9s", d.RetryAfter)
+	// A unit comes back when ceil(6·(115 s - t)/5 s) drops to 5: at 115 s - ⌊25/6 s⌋ =
+	// 110.833334 s (the exact log would say just after 110 s).
+	if d.RetryAfter != 49833334*time.Microsecond {
+		t.Fatalf("RetryAfter = %v, want 49.833334s", d.RetryAfter)
 	}
-	// Half-way through the bucket half of the old ones count: 3 + 4 = 7.
-	if p := mustCountPeek(t, c, "burst", 10, w, t0.Add(w+30*time.Second)); p.Count != 7 || !p.Allowed || p.Remaining() != 3 {
-		t.Fatalf("peek half-way: %+v", p)
+	if p := mustCountPeek(t, c, "burst", 10, w, at(110833334*time.Microsecond)); !p.Allowed || p.Count != 9 {
+		t.Fatalf("peek at Retry-After: %+v", p)
 	}
-	// Two windows on, nothing is left.
-	if p := mustCountPeek(t, c, "burst", 10, w, t0.Add(2*w)); p.Count != 4 {
-		t.Fatalf("peek one bucket on: %+v (the 4 recent hits only)", p)
+	if p := mustCountPeek(t, c, "burst", 10, w, at(90*time.Second)); p.Allowed || p.Count != 10 {
+		t.Fatalf("peek at 90 s (all six still inside): %+v", p)
 	}
-	if p := mustCountPeek(t, c, "burst", 10, w, t0.Add(3*w)); p.Count != 0 || !p.Allowed {
-		t.Fatalf("peek two buckets on: %+v", p)
+	if p := mustCountPeek(t, c, "burst", 10, w, at(113*time.Second)); p.Count != 3+4 {
+		t.Fatalf("peek at 113 s: %+v, want ceil(6·2/5) + 4", p)
+	}
+	// The four hits at 61 s count until 121 s, then nothing is left.
+	if p := mustCountPeek(t, c, "burst", 10, w, at(121*time.Second-time.Microsecond)); p.Count != 4 {
+		t.Fatalf("peek just before 121 s: %+v", p)
+	}
+	if p := mustCountPeek(t, c, "burst", 10, w, at(121*time.Second)); p.Count != 0 || !p.Allowed {
+		t.Fatalf("peek at 121 s: %+v", p)
+	}
+}
+
+// Whatever the counts, no wait is ever longer than the window: every hit has left it one
+// window after the last.
+func testCountWaitsWithinWindow(t *testing.T, c Cache) {
+	const w = time.Minute
+	t0 := bucketStart(w)
+	// The whole limit right at the start of a bucket.
+	for range 10 {
+		mustCount(t, c, "k", 10, w, t0.Add(time.Second))
+	}
+	// Refused a second later. The refused call counts as the bucket's last activity, so the
+	// ten hits are taken as spread over [1 s, 2 s]: the first unit comes back at
+	// 62 s - ⌊9/10 s⌋ = 61.1 s, everything at 62 s.
+	d := mustCount(t, c, "k", 10, w, t0.Add(2*time.Second))
+	if d.Allowed || d.RetryAfter != 59100*time.Millisecond {
+		t.Fatalf("refused 1 s after the hits: %+v, want Retry-After 59.1 s", d)
+	}
+	if p := mustCountPeek(t, c, "k", 10, w, t0.Add(62*time.Second)); !p.Allowed || p.Count != 0 {
+		t.Fatalf("one window after the last call: %+v", p)
 	}
 }
 
@@ -216,10 +243,9 @@ func testCountGuardAndClear(t *testing.T, c Cache) {
 func testCountResetAt(t *testing.T, c Cache) {
 	const w = time.Minute
 	t0 := bucketStart(w)
-	// With nothing in the previous bucket, a unit comes back once this bucket's hits start
-	// fading: ceil(1·(60-x)/60) = 0 only at the end of the next bucket.
+	// A single hit is exact: its unit comes back one window later.
 	d := mustCount(t, c, "k", 3, w, t0.Add(10*time.Second))
-	if !d.Allowed || d.Count != 1 || !d.ResetAt.Equal(t0.Add(2*w).UTC()) {
+	if !d.Allowed || d.Count != 1 || !d.ResetAt.Equal(t0.Add(70*time.Second).UTC()) {
 		t.Fatalf("single hit: %+v", d)
 	}
 	if !d.Oldest.IsZero() {
@@ -230,32 +256,51 @@ func testCountResetAt(t *testing.T, c Cache) {
 	}
 }
 
-func TestWeighted(t *testing.T) {
-	cases := []struct{ n, e, w, want int64 }{
-		{0, 0, 60, 0}, {6, 0, 60, 6}, {6, 1, 60, 6}, {6, 10, 60, 5}, {6, 11, 60, 5}, {6, 30, 60, 3},
-		{6, 59, 60, 1}, {6, 60, 60, 0}, {1, 59, 60, 1},
-		// Near the int64 range: no overflow.
-		{1 << 62, 1, 1 << 40, 1<<62 - 1<<22 + 0}, {1<<63 - 1, 0, 86_400_000_000, 1<<63 - 1},
+func TestShare(t *testing.T) {
+	const w = 60
+	cases := []struct {
+		b    bucket
+		t    int64
+		want int64
+	}{
+		{bucket{}, 70, 0},
+		{bucket{n: 6, first: 50, last: 55}, 61, 6},  // before first+w: all inside
+		{bucket{n: 6, first: 50, last: 55}, 110, 6}, // the first leaves the window after 110
+		{bucket{n: 6, first: 50, last: 55}, 111, 5}, // ceil(6·4/5)
+		{bucket{n: 6, first: 50, last: 55}, 114, 2}, // ceil(6·1/5)
+		{bucket{n: 6, first: 50, last: 55}, 115, 0},
+		{bucket{n: 3, first: 20, last: 20}, 79, 3}, // one instant: all or nothing
+		{bucket{n: 3, first: 20, last: 20}, 80, 0},
 	}
 	for _, tc := range cases {
-		if got := weighted(tc.n, tc.e, tc.w); got != tc.want {
-			t.Errorf("weighted(%d, %d, %d) = %d, want %d", tc.n, tc.e, tc.w, got, tc.want)
+		if got := tc.b.share(w, tc.t); got != tc.want {
+			t.Errorf("%+v.share(%d, %d) = %d, want %d", tc.b, w, tc.t, got, tc.want)
 		}
+	}
+	// Near the int64 range: no overflow. ceil((2⁶²+1)·2³⁹/2⁴⁰) = 2⁶¹+1.
+	big := bucket{n: 1<<62 + 1, first: 0, last: 1 << 40}
+	if got := big.share(1<<40, 1<<40+1<<39); got != 1<<61+1 {
+		t.Errorf("big share = %d", got)
 	}
 }
 
 // firstAtMost against a brute-force scan, over every small case.
 func TestFirstAtMost(t *testing.T) {
-	for w := int64(1); w <= 13; w++ {
-		for n := int64(0); n <= 15; n++ {
-			for k := int64(0); k <= 16; k++ {
-				for from := int64(0); from <= w; from++ {
-					want := from
-					for want < w && weighted(n, want, w) > k {
-						want++
-					}
-					if got := firstAtMost(n, k, from, w); got != want {
-						t.Fatalf("firstAtMost(n=%d, k=%d, from=%d, w=%d) = %d, want %d", n, k, from, w, got, want)
+	for w := int64(1); w <= 9; w++ {
+		for n := int64(0); n <= 9; n++ {
+			for first := int64(0); first <= 4; first++ {
+				for last := first; last <= first+4; last++ {
+					b := bucket{n: n, first: first, last: last}
+					for k := int64(0); k <= 10; k++ {
+						for from := first; from <= last+w+1; from++ {
+							want := from
+							for b.share(w, want) > k {
+								want++
+							}
+							if got := b.firstAtMost(k, w, from); got != want {
+								t.Fatalf("%+v.firstAtMost(k=%d, w=%d, from=%d) = %d, want %d", b, k, w, from, got, want)
+							}
+						}
 					}
 				}
 			}

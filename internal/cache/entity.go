@@ -59,7 +59,7 @@ func (r *Redis) GetAndCount(ctx context.Context, getKey, hitKey, guard string, l
 		return nil, false, Decision{}, r.giveBack(ctx, cp.cur)
 	}
 	r.stats.hits.Add(1)
-	d, err := r.settle(ctx, cp, limit, nowUs)
+	d, err := r.settle(ctx, cp, limit)
 	return val, true, d, err
 }
 

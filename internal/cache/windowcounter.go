@@ -9,45 +9,82 @@ import (
 )
 
 // The sliding-window counter behind [Counter]. Time is cut into buckets one
-// window long, aligned on the Unix epoch; bucket i holds the hits counted
-// during [i·w, (i+1)·w). At elapsed e into the current bucket the estimate of
-// the hits in the rolling window (now-w, now] is
+// window long, aligned on the Unix epoch; a bucket keeps how many hits it
+// counted and the times of its first and last. The estimate of the hits in
+// the rolling window (now-w, now] is the current bucket's count (all of its
+// hits are inside) plus the previous bucket's share still inside: its hits
+// taken as evenly spread between its first and last, a hit at time h being
+// inside until h+w, rounded up:
 //
-//	ceil(prev·(w-e)/w) + curr
+//	ceil(prev · (last+w-now) / (last-first))   clipped to [0, prev]
 //
-// that is, the previous bucket's hits are taken as evenly spread and only the
-// part still inside the window is counted. Rounding up never admits a short
-// burst that straddles a bucket boundary beyond the limit (a test making
-// limit+1 quick calls is refused on the last one wherever the boundary
-// falls); the price is that a single old hit may count until its bucket has
-// fully left the window.
+// Keeping first and last makes the common shapes exact: one hit, or a quick
+// burst, counts in full until it has really left the window, so limit+1
+// quick calls straddling a bucket boundary are still refused; and every
+// hit is surely gone one window after the last one, so a wait (Retry-After,
+// X-RateLimit-Reset) is never longer than the window. Between first and last
+// the spread is an estimate (hits clustered late count a little less than
+// they should, as in every sliding-window counter).
 
-// windowState is what a counter holds for a key at an instant: the counts
-// of the current and previous buckets and how far into the current one the
-// instant is (all in µs).
-type windowState struct {
-	prev, curr int64
-	elapsed    int64
-	window     int64
+// bucket is one bucket's record (times in µs since the epoch).
+type bucket struct {
+	n           int64
+	first, last int64
 }
 
-// weighted is ceil(n·(w-e)/w), exact for every int64 n, e, w with 0 <= e <= w.
-func weighted(n, e, w int64) int64 {
-	if n <= 0 || e >= w {
+// share is how many of b's hits are still inside a window of w at t.
+func (b bucket) share(w, t int64) int64 {
+	switch {
+	case b.n <= 0 || t >= b.last+w:
 		return 0
+	case t <= b.first+w || b.last <= b.first:
+		return b.n
 	}
-	hi, lo := bits.Mul64(uint64(n), uint64(w-e))
-	lo, carry := bits.Add64(lo, uint64(w-1), 0)
-	hi += carry
-	// The quotient is at most n, so hi < w and Div64 cannot overflow.
-	q, _ := bits.Div64(hi, lo, uint64(w))
+	return mulDivCeil(b.n, b.last+w-t, b.last-b.first)
+}
+
+// firstAtMost returns the earliest t >= from at which b's share is at most k (k >= 0).
+func (b bucket) firstAtMost(k, w, from int64) int64 {
+	if b.share(w, from) <= k {
+		return from
+	}
+	if b.last <= b.first {
+		return b.last + w
+	}
+	// Here k < n and from < last+w. ceil(n·(last+w-t)/span) <= k  ⟺  t >= last+w - floor(k·span/n),
+	// which is past first+w, where the formula holds.
+	return max(from, b.last+w-mulDivFloor(k, b.last-b.first, b.n))
+}
+
+// mulDivCeil is ceil(a·b/c) for 0 <= a, 0 <= b <= c, 0 < c: exact over the whole int64 range.
+func mulDivCeil(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	lo, carry := bits.Add64(lo, uint64(c-1), 0)
+	// The quotient is at most a, so hi < c and Div64 cannot overflow.
+	q, _ := bits.Div64(hi+carry, lo, uint64(c))
 	return int64(q)
 }
 
-func (s windowState) estimate() int64 { return weighted(s.prev, s.elapsed, s.window) + s.curr }
+// mulDivFloor is floor(a·b/c) for 0 <= a < c, 0 <= b, 0 < c.
+func mulDivFloor(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(q)
+}
+
+// windowState is a key's two buckets seen at an instant (µs).
+type windowState struct {
+	prev, curr bucket
+	currStart  int64 // start of the current bucket
+	now        int64
+	window     int64
+}
+
+func (s windowState) estimate() int64 { return s.prev.share(s.window, s.now) + s.curr.n }
 
 // until returns how long (µs) until the estimate is at most target if no
-// other hit is counted meanwhile; ok is false when it never will be.
+// other hit is counted meanwhile; ok is false when it never will be. It is
+// never more than the window.
 func (s windowState) until(target int64) (wait int64, ok bool) {
 	if target < 0 {
 		return 0, false
@@ -55,37 +92,24 @@ func (s windowState) until(target int64) (wait int64, ok bool) {
 	if s.estimate() <= target {
 		return 0, true
 	}
-	w := s.window
-	if s.curr <= target {
-		// Within this bucket: the previous bucket's share only shrinks, reaching 0 at its end.
-		return firstAtMost(s.prev, target-s.curr, s.elapsed+1, w) - s.elapsed, true
+	if s.curr.n <= target {
+		// The previous bucket's share fades out within this bucket.
+		return s.prev.firstAtMost(target-s.curr.n, s.window, s.now) - s.now, true
 	}
-	// In the next bucket the current one becomes the previous and fades out in turn.
-	return w - s.elapsed + firstAtMost(s.curr, target, 0, w), true
-}
-
-// firstAtMost returns the smallest x in [from, w] with weighted(n, x, w) <= k, for k >= 0.
-func firstAtMost(n, k, from, w int64) int64 {
-	if weighted(n, from, w) <= k {
-		return from
-	}
-	// Here k < n. ceil(n·(w-x)/w) <= k  ⟺  n·(w-x) <= k·w  ⟺  x >= w - floor(k·w/n);
-	// k·w/n < w, so the quotient fits and Div64 cannot overflow.
-	hi, lo := bits.Mul64(uint64(k), uint64(w))
-	q, _ := bits.Div64(hi, lo, uint64(n))
-	return max(from, w-int64(q))
+	// This bucket's hits fade out during the next one (the previous bucket's are gone by then).
+	return s.curr.firstAtMost(target, s.window, max(s.now, s.currStart+s.window)) - s.now, true
 }
 
 // decideWindow turns a state into a Decision. s holds the counts with this
 // hit when allowed, without it when refused.
-func decideWindow(allowed bool, s windowState, limit int, nowUs int64) Decision {
+func decideWindow(allowed bool, s windowState, limit int) Decision {
 	est := s.estimate()
 	d := Decision{Allowed: allowed, Count: int(est), Limit: limit}
 	// ResetAt: when a unit comes back, i.e. when the estimate next drops.
 	if wait, ok := s.until(est - 1); ok && est > 0 {
-		d.ResetAt = time.UnixMicro(nowUs + wait).UTC()
+		d.ResetAt = time.UnixMicro(s.now + wait).UTC()
 	} else {
-		d.ResetAt = time.UnixMicro(nowUs + s.window).UTC()
+		d.ResetAt = time.UnixMicro(s.now + s.window).UTC()
 	}
 	if !allowed {
 		if wait, ok := s.until(int64(limit) - 1); ok {
@@ -97,10 +121,21 @@ func decideWindow(allowed bool, s windowState, limit int, nowUs int64) Decision 
 	return d
 }
 
-// bucketOf returns the index of the bucket holding t and how far into it t is.
-func bucketOf(tUs, wUs int64) (idx, elapsed int64) {
+// bucketOf returns the index of the bucket holding t and when it starts.
+func bucketOf(tUs, wUs int64) (idx, start int64) {
 	idx = tUs / wUs
-	return idx, tUs - idx*wUs
+	return idx, idx * wUs
+}
+
+// record adds one hit at t to b.
+func (b *bucket) record(t int64) {
+	if b.n == 0 || t < b.first {
+		b.first = t
+	}
+	if b.n == 0 || t > b.last {
+		b.last = t
+	}
+	b.n++
 }
 
 // windowCounts is the in-process Counter: per key, the counts of the last two
@@ -117,7 +152,7 @@ type countShard struct {
 
 type bucketPair struct {
 	idx        int64 // bucket of curr
-	prev, curr int64
+	prev, curr bucket
 	expires    int64 // unix nanos, real clock: when both buckets have left the window
 }
 
@@ -133,7 +168,7 @@ func (c *windowCounts) shard(key string) *countShard {
 	return &c.shards[maphash.String(c.seed, key)%logShards]
 }
 
-// at returns key's counts moved on to bucket idx (nil if there are none).
+// at returns key's buckets moved on to bucket idx (nil if there are none).
 func (sh *countShard) at(key string, idx int64, realNow int64) *bucketPair {
 	p := sh.m[key]
 	if p == nil {
@@ -144,18 +179,22 @@ func (sh *countShard) at(key string, idx int64, realNow int64) *bucketPair {
 		return nil
 	}
 	switch {
-	case p.idx == idx || p.idx > idx: // a caller whose clock lags a little: count in the newest bucket
+	case p.idx >= idx: // a caller whose clock lags a little counts in the newest bucket
 	case p.idx == idx-1:
-		p.idx, p.prev, p.curr = idx, p.curr, 0
+		p.idx, p.prev, p.curr = idx, p.curr, bucket{}
 	default:
-		p.idx, p.prev, p.curr = idx, 0, 0
+		p.idx, p.prev, p.curr = idx, bucket{}, bucket{}
 	}
 	return p
 }
 
+func (p *bucketPair) state(nowUs, start, w int64) windowState {
+	return windowState{prev: p.prev, curr: p.curr, currStart: start, now: nowUs, window: w}
+}
+
 func (c *windowCounts) count(key string, limit int, window time.Duration, nowUs int64) Decision {
 	w := window.Microseconds()
-	idx, e := bucketOf(nowUs, w)
+	idx, start := bucketOf(nowUs, w)
 	realNow := time.Now()
 	sh := c.shard(key)
 	sh.mu.Lock()
@@ -164,28 +203,33 @@ func (c *windowCounts) count(key string, limit int, window time.Duration, nowUs 
 	if p == nil {
 		p = &bucketPair{idx: idx}
 	}
-	s := windowState{prev: p.prev, curr: p.curr + 1, elapsed: e, window: w}
+	s := p.state(nowUs, start, w)
+	s.curr.record(nowUs)
 	if s.estimate() > int64(limit) {
-		s.curr--
-		return decideWindow(false, s, limit, nowUs)
+		// As on Redis, where the tentative hit has already written it, a refused call moves
+		// the last time of a bucket that holds hits: they fade out a little later.
+		if p.curr.n > 0 {
+			p.curr.last = max(p.curr.last, nowUs)
+		}
+		return decideWindow(false, p.state(nowUs, start, w), limit)
 	}
-	p.curr++
+	p.curr = s.curr
 	p.expires = realNow.Add(2 * window).UnixNano()
 	sh.m[key] = p
-	return decideWindow(true, s, limit, nowUs)
+	return decideWindow(true, s, limit)
 }
 
 func (c *windowCounts) peek(key string, limit int, window time.Duration, nowUs int64) Decision {
 	w := window.Microseconds()
-	idx, e := bucketOf(nowUs, w)
+	idx, start := bucketOf(nowUs, w)
 	sh := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s := windowState{elapsed: e, window: w}
+	s := windowState{currStart: start, now: nowUs, window: w}
 	if p := sh.at(key, idx, time.Now().UnixNano()); p != nil {
-		s.prev, s.curr = p.prev, p.curr
+		s = p.state(nowUs, start, w)
 	}
-	return decideWindow(s.estimate() < int64(limit), s, limit, nowUs)
+	return decideWindow(s.estimate() < int64(limit), s, limit)
 }
 
 func (c *windowCounts) uncount(key string, window time.Duration, atUs int64) {
@@ -196,10 +240,10 @@ func (c *windowCounts) uncount(key string, window time.Duration, atUs int64) {
 	p := sh.m[key]
 	switch {
 	case p == nil:
-	case p.idx == idx && p.curr > 0:
-		p.curr--
-	case p.idx == idx+1 && p.prev > 0:
-		p.prev--
+	case p.idx == idx && p.curr.n > 0:
+		p.curr.n--
+	case p.idx == idx+1 && p.prev.n > 0:
+		p.prev.n--
 	}
 }
 

@@ -131,6 +131,15 @@ func TestStatusMatchesEnforcement(t *testing.T) {
 		clk := newClock(t0)
 		l := newLimiter(c, clk)
 		u := Subject{UserID: 41, Plan: PlanBasic}
+		mustCheck(t, l, ScopeAPICalls, u)
+		clk.Advance(59 * time.Minute)
+		if got := mustStatus(t, l, u).RateLimits.APICalls.Used; got != 1 {
+			t.Errorf("api_calls after 59 min = %d, want 1", got)
+		}
+		clk.Advance(time.Minute)
+		if got := mustStatus(t, l, u).RateLimits.APICalls.Used; got != 0 {
+			t.Errorf("api_calls after 60 min = %d, want 0", got)
+		}
 		for range 30 {
 			mustCheck(t, l, ScopeAPICalls, u)
 		}
