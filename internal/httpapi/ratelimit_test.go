@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cvimprover/cvimprover/internal/apptest"
+	"github.com/cvimprover/cvimprover/internal/ratelimit"
 	"github.com/cvimprover/cvimprover/internal/store"
 )
 
@@ -137,6 +139,54 @@ func TestTwoInstancesNeverAdmitMoreThanTheLimit(t *testing.T) {
 	wg.Wait()
 	if ok.Load() != 3 || limited.Load() != 197 {
 		t.Fatalf("admitted %d, limited %d, other %d; want exactly 3 admitted", ok.Load(), limited.Load(), other429.Load())
+	}
+}
+
+// TestTwoInstancesShareTheAPICallsCounter: the hot-path counter (cached user
+// and api_calls in one pipeline) admits exactly what is left of the limit when
+// two servers are hit concurrently, and the refused calls are given back.
+func TestTwoInstancesShareTheAPICallsCounter(t *testing.T) {
+	b := apptest.Backend{Name: "postgres+redis", Dialect: store.Postgres, UseRedis: true}
+	env := map[string]string{"RATE_LIMITS": realLimits["RATE_LIMITS"] + ",api_calls=25/hour"}
+	a, auth := registered(t, b, apptest.Options{Env: env}, "apiracer")
+	other := apptest.Start(t, b, apptest.Options{DatabaseURL: a.Env["DATABASE_URL"],
+		Env: map[string]string{"CACHE_PREFIX": a.Env["CACHE_PREFIX"], "RATE_LIMITS": env["RATE_LIMITS"]}})
+	first := a.Do("GET", "/cv/questionnaire/", nil, auth)
+	left, err := strconv.Atoi(first.Header.Get("X-RateLimit-Remaining"))
+	if first.Status != 200 || err != nil || left < 10 {
+		t.Fatalf("first call: %d, remaining %q", first.Status, first.Header.Get("X-RateLimit-Remaining"))
+	}
+	var ok, limited atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 80 {
+		wg.Go(func() {
+			inst := a
+			if i%2 == 1 {
+				inst = other
+			}
+			r := inst.Do("GET", "/cv/questionnaire/", nil, auth)
+			switch {
+			case r.Status == 200:
+				ok.Add(1)
+			case r.Status == 429 && r.Header.Get("Retry-After") != "" && r.Header.Get("X-RateLimit-Remaining") == "0":
+				limited.Add(1)
+			default:
+				t.Errorf("unexpected %d %s", r.Status, r.Body)
+			}
+		})
+	}
+	wg.Wait()
+	if int(ok.Load()) != left || int(limited.Load()) != 80-left {
+		t.Fatalf("admitted %d, limited %d; want exactly the %d left", ok.Load(), limited.Load(), left)
+	}
+	// Refusals were not counted: the shared counter holds exactly the limit.
+	var me struct {
+		ID int64 `json:"pk"`
+	}
+	other.Do("GET", "/auth/user/", nil, auth).JSON(t, &me)
+	d, err := other.App.Limits.Peek(context.Background(), ratelimit.ScopeAPICalls, ratelimit.Subject{UserID: me.ID})
+	if err != nil || d.Used != 25 || d.Allowed {
+		t.Fatalf("api_calls after the race: %+v, %v; want 25 used", d, err)
 	}
 }
 
