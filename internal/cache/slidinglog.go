@@ -1,28 +1,16 @@
 package cache
 
 import (
-	"hash/maphash"
 	"slices"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 )
-
-// logShards spreads keys over independent mutexes so that unrelated users do not contend.
-const logShards = 64
 
 // slidingLogs is the in-process counterpart of the Redis sorted-set limiter: per key, the
 // accepted hit times (µs since the epoch, ascending) and a real-clock expiry equal to the
 // window after the last write, like the Redis PEXPIRE.
 type slidingLogs struct {
-	seed   maphash.Seed
-	shards [logShards]logShard
-}
-
-type logShard struct {
-	mu sync.Mutex
-	m  map[string]*hitLog
+	shardedMap[*hitLog]
 }
 
 type hitLog struct {
@@ -30,29 +18,12 @@ type hitLog struct {
 	expires int64 // unix nanos, real clock
 }
 
+func (l *hitLog) expiry() int64 { return l.expires }
+
 func newSlidingLogs() *slidingLogs {
-	s := &slidingLogs{seed: maphash.MakeSeed()}
-	for i := range s.shards {
-		s.shards[i].m = make(map[string]*hitLog)
-	}
+	s := &slidingLogs{}
+	s.init()
 	return s
-}
-
-func (s *slidingLogs) shard(key string) *logShard {
-	return &s.shards[maphash.String(s.seed, key)%logShards]
-}
-
-// live returns the key's log, or nil if absent or past its real-clock expiry.
-func (sh *logShard) live(key string, realNow int64) *hitLog {
-	l := sh.m[key]
-	if l == nil {
-		return nil
-	}
-	if l.expires <= realNow {
-		delete(sh.m, key)
-		return nil
-	}
-	return l
 }
 
 // firstAfter is the index of the first entry > t.
@@ -78,8 +49,8 @@ func (s *slidingLogs) hit(key string, limit int, window time.Duration, nowUs int
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 
-	l := sh.live(key, realNow.UnixNano())
-	if l == nil {
+	l, ok := sh.live(key, realNow.UnixNano())
+	if !ok {
 		l = &hitLog{}
 	} else {
 		l.prune(nowUs - window.Microseconds())
@@ -103,7 +74,7 @@ func (s *slidingLogs) peek(key string, limit int, window time.Duration, nowUs in
 	defer sh.mu.Unlock()
 
 	var live []int64
-	if l := sh.live(key, time.Now().UnixNano()); l != nil {
+	if l, ok := sh.live(key, time.Now().UnixNano()); ok {
 		live = l.ts[firstAfter(l.ts, nowUs-window.Microseconds()):]
 	}
 	count := len(live)
@@ -120,8 +91,8 @@ func (s *slidingLogs) undo(key string, atUs int64) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 
-	l := sh.live(key, time.Now().UnixNano())
-	if l == nil {
+	l, ok := sh.live(key, time.Now().UnixNano())
+	if !ok {
 		return
 	}
 	if i := firstAfter(l.ts, atUs) - 1; i >= 0 {
@@ -138,65 +109,14 @@ func (s *slidingLogs) record(key string, window time.Duration, nowUs int64) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 
-	l := sh.live(key, realNow.UnixNano())
-	if l == nil {
+	l, ok := sh.live(key, realNow.UnixNano())
+	if !ok {
 		l = &hitLog{}
 		sh.m[key] = l
 	}
 	l.prune(nowUs - window.Microseconds())
 	l.insert(nowUs)
 	l.expires = realNow.Add(window).UnixNano()
-}
-
-// remove deletes the given keys and reports how many existed.
-func (s *slidingLogs) remove(keys ...string) int {
-	n := 0
-	now := time.Now().UnixNano()
-	for _, k := range keys {
-		sh := s.shard(k)
-		sh.mu.Lock()
-		if sh.live(k, now) != nil {
-			delete(sh.m, k)
-			n++
-		}
-		sh.mu.Unlock()
-	}
-	return n
-}
-
-func (s *slidingLogs) removePrefix(prefix string) int {
-	n := 0
-	now := time.Now().UnixNano()
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for k, l := range sh.m {
-			if strings.HasPrefix(k, prefix) {
-				if l.expires > now {
-					n++
-				}
-				delete(sh.m, k)
-			}
-		}
-		sh.mu.Unlock()
-	}
-	return n
-}
-
-// sweep drops logs whose last write is older than their window; without it keys seen once
-// (e.g. a spoofed client IP) would stay in memory forever.
-func (s *slidingLogs) sweep() {
-	now := time.Now().UnixNano()
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for k, l := range sh.m {
-			if l.expires <= now {
-				delete(sh.m, k)
-			}
-		}
-		sh.mu.Unlock()
-	}
 }
 
 func oldestOf(ts []int64) int64 {

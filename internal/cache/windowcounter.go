@@ -1,10 +1,7 @@
 package cache
 
 import (
-	"hash/maphash"
 	"math/bits"
-	"strings"
-	"sync"
 	"time"
 )
 
@@ -138,16 +135,10 @@ func (b *bucket) record(t int64) {
 	b.n++
 }
 
-// windowCounts is the in-process Counter: per key, the counts of the last two
-// buckets it was written in.
+// windowCounts is the in-process Counter: per key, the last two buckets it
+// was written in.
 type windowCounts struct {
-	seed   maphash.Seed
-	shards [logShards]countShard
-}
-
-type countShard struct {
-	mu sync.Mutex
-	m  map[string]*bucketPair
+	shardedMap[*bucketPair]
 }
 
 type bucketPair struct {
@@ -156,26 +147,18 @@ type bucketPair struct {
 	expires    int64 // unix nanos, real clock: when both buckets have left the window
 }
 
+func (p *bucketPair) expiry() int64 { return p.expires }
+
 func newWindowCounts() *windowCounts {
-	c := &windowCounts{seed: maphash.MakeSeed()}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]*bucketPair)
-	}
+	c := &windowCounts{}
+	c.init()
 	return c
 }
 
-func (c *windowCounts) shard(key string) *countShard {
-	return &c.shards[maphash.String(c.seed, key)%logShards]
-}
-
-// at returns key's buckets moved on to bucket idx (nil if there are none).
-func (sh *countShard) at(key string, idx int64, realNow int64) *bucketPair {
-	p := sh.m[key]
-	if p == nil {
-		return nil
-	}
-	if p.expires <= realNow {
-		delete(sh.m, key)
+// advance returns key's buckets moved on to bucket idx (nil if there are none).
+func advance(sh *mapShard[*bucketPair], key string, idx int64, realNow int64) *bucketPair {
+	p, ok := sh.live(key, realNow)
+	if !ok {
 		return nil
 	}
 	switch {
@@ -199,7 +182,7 @@ func (c *windowCounts) count(key string, limit int, window time.Duration, nowUs 
 	sh := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	p := sh.at(key, idx, realNow.UnixNano())
+	p := advance(sh, key, idx, realNow.UnixNano())
 	if p == nil {
 		p = &bucketPair{idx: idx}
 	}
@@ -226,7 +209,7 @@ func (c *windowCounts) peek(key string, limit int, window time.Duration, nowUs i
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	s := windowState{currStart: start, now: nowUs, window: w}
-	if p := sh.at(key, idx, time.Now().UnixNano()); p != nil {
+	if p := advance(sh, key, idx, time.Now().UnixNano()); p != nil {
 		s = p.state(nowUs, start, w)
 	}
 	return decideWindow(s.estimate() < int64(limit), s, limit)
@@ -244,45 +227,5 @@ func (c *windowCounts) uncount(key string, window time.Duration, atUs int64) {
 		p.curr.n--
 	case p.idx == idx+1 && p.prev.n > 0:
 		p.prev.n--
-	}
-}
-
-func (c *windowCounts) remove(key string) {
-	sh := c.shard(key)
-	sh.mu.Lock()
-	delete(sh.m, key)
-	sh.mu.Unlock()
-}
-
-func (c *windowCounts) removePrefix(prefix string) int {
-	n := 0
-	now := time.Now().UnixNano()
-	for i := range c.shards {
-		sh := &c.shards[i]
-		sh.mu.Lock()
-		for k, p := range sh.m {
-			if strings.HasPrefix(k, prefix) {
-				if p.expires > now {
-					n++
-				}
-				delete(sh.m, k)
-			}
-		}
-		sh.mu.Unlock()
-	}
-	return n
-}
-
-func (c *windowCounts) sweep() {
-	now := time.Now().UnixNano()
-	for i := range c.shards {
-		sh := &c.shards[i]
-		sh.mu.Lock()
-		for k, p := range sh.m {
-			if p.expires <= now {
-				delete(sh.m, k)
-			}
-		}
-		sh.mu.Unlock()
 	}
 }
