@@ -23,7 +23,7 @@ func registered(t *testing.T, b apptest.Backend, o apptest.Options, name string)
 	return inst, signup(t, inst, name)
 }
 
-func signup(t *testing.T, inst *apptest.Instance, name string) string {
+func signup(t testing.TB, inst *apptest.Instance, name string) string {
 	r := inst.Do("POST", "/auth/registration/", map[string]string{"username": name, "email": name + "@example.com",
 		"password1": "S3cure-Passw0rd!", "password2": "S3cure-Passw0rd!"})
 	if r.Status != 201 {
