@@ -289,37 +289,22 @@ func ttlMillis(window time.Duration) string {
 }
 
 func (r *Redis) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
-	if err := checkWindow(window); err != nil {
-		return Decision{}, err
-	}
-	nowUs := now.UnixMicro()
-	var res []any
-	err := r.guard(ctx, func() (err error) {
-		res, err = hitScript.Run(ctx, r.c, []string{r.k(key)},
-			strconv.FormatInt(nowUs, 10),
-			strconv.FormatInt(nowUs-window.Microseconds(), 10),
-			limit, r.member(nowUs), ttlMillis(window),
-		).Slice()
-		return err
-	})
-	if err != nil {
-		return Decision{}, err
-	}
-	if len(res) != 4 {
-		return Decision{}, fmt.Errorf("cache: hit script returned %d values", len(res))
-	}
-	allowed := toInt(res[0]) == 1
-	return decide(allowed, int(toInt(res[1])), limit, window, nowUs, toScore(res[2]), toScore(res[3])), nil
+	return r.runHit(ctx, hitScript, []string{r.k(key)}, limit, window, now)
 }
 
 func (r *Redis) HitUnless(ctx context.Context, key, guard string, limit int, window time.Duration, now time.Time) (Decision, error) {
+	return r.runHit(ctx, hitGuardScript, []string{r.k(key), r.k(guard)}, limit, window, now)
+}
+
+// runHit runs hitScript or hitGuardScript (whose -1 means blocked) on keys.
+func (r *Redis) runHit(ctx context.Context, script *redis.Script, keys []string, limit int, window time.Duration, now time.Time) (Decision, error) {
 	if err := checkWindow(window); err != nil {
 		return Decision{}, err
 	}
 	nowUs := now.UnixMicro()
 	var res []any
 	err := r.guard(ctx, func() (err error) {
-		res, err = hitGuardScript.Run(ctx, r.c, []string{r.k(key), r.k(guard)},
+		res, err = script.Run(ctx, r.c, keys,
 			strconv.FormatInt(nowUs, 10),
 			strconv.FormatInt(nowUs-window.Microseconds(), 10),
 			limit, r.member(nowUs), ttlMillis(window),

@@ -283,55 +283,37 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.fields(w, r, "email")
-	if !ok {
-		return
-	}
-	email := f[0]
-	if err := s.Auth.RequestPasswordReset(r.Context(), email); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, detail{"Password reset e-mail has been sent."})
+	s.formAction(w, r, "Password reset e-mail has been sent.", func(f []field.Str) error {
+		return s.Auth.RequestPasswordReset(r.Context(), f[0])
+	}, "email")
 }
 
 func (s *Server) passwordResetConfirm(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.fields(w, r, "new_password1", "new_password2", "uid", "token")
-	if !ok {
-		return
-	}
-	p1, p2, uid, token := f[0], f[1], f[2], f[3]
-	if err := s.Auth.ConfirmPasswordReset(r.Context(), uid, token, p1, p2); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, detail{"Password has been reset with the new password."})
+	s.formAction(w, r, "Password has been reset with the new password.", func(f []field.Str) error {
+		return s.Auth.ConfirmPasswordReset(r.Context(), f[2], f[3], f[0], f[1])
+	}, "new_password1", "new_password2", "uid", "token")
 }
 
 func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.fields(w, r, "key")
-	if !ok {
-		return
-	}
-	key := f[0]
-	if err := s.Auth.VerifyEmail(r.Context(), key); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, detail{"ok"})
+	s.formAction(w, r, "ok", func(f []field.Str) error { return s.Auth.VerifyEmail(r.Context(), f[0]) }, "key")
 }
 
 func (s *Server) resendEmail(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.fields(w, r, "email")
+	s.formAction(w, r, "ok", func(f []field.Str) error { return s.Auth.ResendVerification(r.Context(), f[0]) }, "email")
+}
+
+// formAction reads the named fields, runs do with them (in that order) and
+// answers 200 {"detail": done}; a missing body or a failure answers its error.
+func (s *Server) formAction(w http.ResponseWriter, r *http.Request, done string, do func([]field.Str) error, names ...string) {
+	f, ok := s.fields(w, r, names...)
 	if !ok {
 		return
 	}
-	email := f[0]
-	if err := s.Auth.ResendVerification(r.Context(), email); err != nil {
+	if err := do(f); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, detail{"ok"})
+	writeJSON(w, http.StatusOK, detail{done})
 }
 
 func (s *Server) tokenRefresh(w http.ResponseWriter, r *http.Request) {

@@ -235,6 +235,17 @@ func (s *Server) createQuestionnaire(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	s.saveQuestionnaire(w, r, u, http.StatusCreated, []string{ratelimit.ScopeQuestionnaires},
+		func(qi cv.QuestionnaireInput) (*cv.Questionnaire, error) {
+			return s.CV.CreateQuestionnaire(r.Context(), u.ID, qi)
+		})
+}
+
+// saveQuestionnaire reads a questionnaire body (JSON, form or multipart),
+// takes scopes — and uploads when it carries a resume — runs save, gives the
+// units back when save fails, and answers status with the saved object.
+func (s *Server) saveQuestionnaire(w http.ResponseWriter, r *http.Request, u *accounts.User, status int, scopes []string,
+	save func(cv.QuestionnaireInput) (*cv.Questionnaire, error)) {
 	in, err := parseInput(r)
 	if err != nil {
 		s.writeError(w, r, uploadTooLarge(r, err))
@@ -246,21 +257,23 @@ func (s *Server) createQuestionnaire(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	scopes := []string{ratelimit.ScopeQuestionnaires}
 	if qi.Resume.File != nil {
 		scopes = append(scopes, ratelimit.ScopeUploads)
 	}
-	taken, ok := s.takeScopes(w, r, u, scopes...)
-	if !ok {
-		return
+	var taken []ratelimit.Decision
+	if len(scopes) > 0 {
+		var ok bool
+		if taken, ok = s.takeScopes(w, r, u, scopes...); !ok {
+			return
+		}
 	}
-	q, err := s.CV.CreateQuestionnaire(r.Context(), u.ID, qi)
+	q, err := save(qi)
 	if err != nil {
 		s.refundScopes(r, u, taken)
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, s.qView(r, q))
+	writeJSON(w, status, s.qView(r, q))
 }
 
 // uploadTooLarge gives an oversized multipart body the CV message.
@@ -290,31 +303,9 @@ func (s *Server) updateQuestionnaire(partial bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		in, err := parseInput(r)
-		if err != nil {
-			s.writeError(w, r, uploadTooLarge(r, err))
-			return
-		}
-		defer in.cleanup()
-		qi, err := questionnaireInput(in)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var taken []ratelimit.Decision
-		if qi.Resume.File != nil {
-			var ok bool
-			if taken, ok = s.takeScopes(w, r, u, ratelimit.ScopeUploads); !ok {
-				return
-			}
-		}
-		q, err := s.CV.UpdateQuestionnaire(r.Context(), u.ID, id, qi, partial)
-		if err != nil {
-			s.refundScopes(r, u, taken)
-			s.writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.qView(r, q))
+		s.saveQuestionnaire(w, r, u, http.StatusOK, nil, func(qi cv.QuestionnaireInput) (*cv.Questionnaire, error) {
+			return s.CV.UpdateQuestionnaire(r.Context(), u.ID, id, qi, partial)
+		})
 	}
 }
 
